@@ -1,0 +1,162 @@
+/**
+ * Profiles: named services kept in `$XDG_CONFIG_HOME/latchkey/config.json`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { AuthError } from "./errors.ts";
+import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from "./fs/secure.ts";
+import { configDir } from "./paths.ts";
+import { parseJsonObject } from "./store/file.ts";
+import { checkKey } from "./store/types.ts";
+
+/** Where a profile's credential rests. */
+export type StoreName = "auto" | "file" | "keyring" | "memory" | "redis" | "kv";
+
+/** The store names a user may choose. */
+export const STORE_NAMES: readonly StoreName[] = [
+  "auto",
+  "file",
+  "keyring",
+  "memory",
+  "redis",
+  "kv",
+];
+
+/** A named service. No secret is ever kept here. */
+export interface Profile {
+  /** The OpenID issuer URL. */
+  issuer?: string;
+  /** The OAuth client id. */
+  clientId?: string;
+  /** The scope to ask for. */
+  scope?: string;
+  /** The audience (resource indicator) to ask for. */
+  audience?: string;
+  /** The only origins that ever receive this profile's token. */
+  apiOrigins?: string[];
+  /** Where its credential rests (`auto` is settled to a concrete store at login). */
+  store?: StoreName;
+  /** The preset that made the profile, if any. */
+  preset?: string;
+  /** A preset's host or domain, if any. */
+  host?: string;
+}
+
+/** The content of `config.json`. */
+export interface LatchkeyConfig {
+  /** The profile used when none is named. */
+  default?: string;
+  /** Profiles by name. */
+  profiles: Record<string, Profile>;
+}
+
+/**
+ * The path of `config.json`.
+ *
+ * @returns `$XDG_CONFIG_HOME/latchkey/config.json`.
+ */
+export function configPath(): string {
+  return join(configDir(), "config.json");
+}
+
+/**
+ * Reads `config.json`; an absent file is an empty configuration.
+ *
+ * @returns The configuration.
+ * @throws {AuthError} `CONFIG_INVALID`.
+ *
+ * @example
+ * ```ts
+ * import { readConfig } from "@latchkey/latchkey";
+ * const config = await readConfig();
+ * console.assert(typeof config.profiles === "object");
+ * ```
+ */
+export async function readConfig(): Promise<LatchkeyConfig> {
+  const path = configPath();
+  const file = await readIfExists(path);
+  if (!file) return { profiles: {} };
+  let json: Record<string, unknown>;
+  try {
+    json = parseJsonObject(file.text, path);
+  } catch (error) {
+    throw new AuthError("CONFIG_INVALID", `Cannot read config "${path}": not a JSON object`, {
+      cause: error,
+    });
+  }
+  const profiles = json.profiles ?? {};
+  if (typeof profiles !== "object" || profiles === null || Array.isArray(profiles)) {
+    throw new AuthError(
+      "CONFIG_INVALID",
+      `Cannot read config "${path}": "profiles" is not an object`,
+    );
+  }
+  return {
+    ...(typeof json.default === "string" ? { default: json.default } : {}),
+    profiles: profiles as Record<string, Profile>,
+  };
+}
+
+async function updateConfig(change: (config: LatchkeyConfig) => void): Promise<void> {
+  const dir = configDir();
+  await ensurePrivateDir(dir);
+  await withFileLock(join(dir, "config.lock"), async () => {
+    const config = await readConfig();
+    change(config);
+    await writeFileAtomic(configPath(), JSON.stringify(config, null, 2) + "\n");
+  });
+}
+
+/**
+ * Saves (merges) a profile into `config.json`, written 0600.
+ *
+ * @param name The profile name.
+ * @param profile The settings to save; `undefined` fields are left as they were.
+ *
+ * @example
+ * ```ts ignore
+ * import { saveProfile } from "@latchkey/latchkey";
+ * await saveProfile("work", { issuer: "https://id.example.org", clientId: "cli" });
+ * ```
+ */
+export async function saveProfile(name: string, profile: Profile): Promise<void> {
+  checkKey(name);
+  await updateConfig((config) => {
+    const merged: Record<string, unknown> = { ...config.profiles[name] };
+    for (const [key, value] of Object.entries(profile)) {
+      if (value !== undefined) merged[key] = value;
+    }
+    config.profiles[name] = merged as Profile;
+  });
+}
+
+/**
+ * Removes a profile from `config.json`.
+ *
+ * @param name The profile name.
+ */
+export async function removeProfile(name: string): Promise<void> {
+  await updateConfig((config) => {
+    delete config.profiles[name];
+    if (config.default === name) delete config.default;
+  });
+}
+
+/**
+ * Makes a profile the default one (`latchkey profiles use NAME`).
+ *
+ * @param name The profile name; it must exist.
+ * @throws {AuthError} `CONFIG_INVALID` when there is no such profile.
+ */
+export async function setDefaultProfile(name: string): Promise<void> {
+  await updateConfig((config) => {
+    if (!config.profiles[name]) {
+      throw new AuthError("CONFIG_INVALID", `Cannot switch profile: no profile "${name}"`, {
+        hint: "run `latchkey profiles` to list them",
+      });
+    }
+    config.default = name;
+  });
+}

@@ -1,0 +1,261 @@
+/**
+ * The credential a login yields, and its lifetime rules.
+ *
+ * @module
+ */
+
+import { decodeJwt, type JwtPayload } from "./jwt.ts";
+import { Secret } from "./secret.ts";
+
+/** What a {@linkcode Credential} is made of. Times are seconds since the epoch. */
+export interface CredentialInit {
+  /** The access token. */
+  accessToken?: string | Secret | undefined;
+  /** The refresh token, when the provider gave one. */
+  refreshToken?: string | Secret | undefined;
+  /** The OpenID Connect ID token, when the provider gave one. */
+  idToken?: string | Secret | undefined;
+  /** Absolute expiry of the access token (seconds since the epoch). Defaults to the JWT's `exp`. */
+  expiresAt?: number | undefined;
+  /** When the access token was issued (seconds). Defaults to the JWT's `iat`, else now. */
+  issuedAt?: number | undefined;
+  /** The granted scope. */
+  scope?: string | undefined;
+  /** The token type, `Bearer` unless the provider said otherwise. */
+  tokenType?: string | undefined;
+  /** The issuer that minted it. */
+  issuer?: string | undefined;
+  /** The client it was minted for. */
+  clientId?: string | undefined;
+}
+
+/** The longest default leeway, in seconds. */
+export const MAX_DEFAULT_LEEWAY = 300;
+
+function secret(value: string | Secret | undefined): Secret | undefined {
+  if (value === undefined || value === "") return undefined;
+  return typeof value === "string" ? new Secret(value) : value;
+}
+
+/**
+ * A credential: access token, optional refresh and ID tokens, absolute expiry
+ * and issue time, scope, token type, issuer and client id. Immutable. Its
+ * secrets are {@linkcode Secret}s, so printing a credential shows `***`.
+ *
+ * @example
+ * ```ts
+ * import { Credential } from "@latchkey/latchkey";
+ * const c = new Credential({ accessToken: "opaque", issuedAt: 1000, expiresAt: 1600 });
+ * console.assert(c.leeway() === 300 && c.needsRefresh(undefined, 1300) && !c.isExpired(1300));
+ * console.assert(!JSON.stringify(c).includes("opaque"));
+ * ```
+ */
+export class Credential {
+  /** The access token. */
+  readonly accessToken: Secret | undefined;
+  /** The refresh token. */
+  readonly refreshToken: Secret | undefined;
+  /** The ID token. */
+  readonly idToken: Secret | undefined;
+  /** Absolute expiry of the access token, seconds since the epoch. */
+  readonly expiresAt: number | undefined;
+  /** When the access token was issued, seconds since the epoch. */
+  readonly issuedAt: number;
+  /** The granted scope. */
+  readonly scope: string | undefined;
+  /** The token type. */
+  readonly tokenType: string;
+  /** The issuer. */
+  readonly issuer: string | undefined;
+  /** The client id. */
+  readonly clientId: string | undefined;
+
+  /**
+   * Creates a credential; missing times are taken from the access token's JWT
+   * claims when it is a JWT.
+   *
+   * @param init The parts of the credential.
+   */
+  constructor(init: CredentialInit) {
+    this.accessToken = secret(init.accessToken);
+    this.refreshToken = secret(init.refreshToken);
+    this.idToken = secret(init.idToken);
+    const claims = this.accessToken ? decodeJwt(this.accessToken.reveal())?.payload : undefined;
+    this.expiresAt = init.expiresAt ?? claims?.exp;
+    this.issuedAt = init.issuedAt ?? claims?.iat ?? Math.floor(Date.now() / 1000);
+    this.scope = init.scope || (typeof claims?.scope === "string" ? claims.scope : undefined);
+    this.tokenType = init.tokenType || "Bearer";
+    this.issuer = init.issuer ?? claims?.iss;
+    this.clientId = init.clientId;
+  }
+
+  /** The access token's claims when it is a JWT (unverified). */
+  get payload(): JwtPayload | undefined {
+    return this.accessToken ? decodeJwt(this.accessToken.reveal())?.payload : undefined;
+  }
+
+  /** Whom the credential stands for: `sub` of the access token, else of the ID token. */
+  get subject(): string | undefined {
+    const fromId = this.idToken ? decodeJwt(this.idToken.reveal())?.payload.sub : undefined;
+    return this.payload?.sub ?? fromId;
+  }
+
+  /** Whether a refresh token is held. */
+  get refreshable(): boolean {
+    return this.refreshToken !== undefined;
+  }
+
+  /**
+   * The leeway before expiry at which the token is renewed.
+   *
+   * @param leeway An explicit leeway in seconds; by default min(300, half the lifetime).
+   * @returns The leeway in seconds.
+   */
+  leeway(leeway?: number): number {
+    if (leeway !== undefined) return leeway;
+    if (this.expiresAt === undefined) return 0;
+    const lifetime = this.expiresAt - this.issuedAt;
+    return lifetime > 0 ? Math.min(MAX_DEFAULT_LEEWAY, lifetime / 2) : MAX_DEFAULT_LEEWAY;
+  }
+
+  /**
+   * Whether the access token is missing or past its expiry.
+   *
+   * @param now The time to compare with, seconds since the epoch.
+   * @returns `true` when the access token cannot be used any more.
+   */
+  isExpired(now: number = Date.now() / 1000): boolean {
+    if (!this.accessToken) return true;
+    return this.expiresAt !== undefined && now >= this.expiresAt;
+  }
+
+  /**
+   * Whether the access token is missing or within the leeway of its expiry.
+   * A token without a known expiry never needs a refresh until a server
+   * rejects it.
+   *
+   * @param leeway The leeway in seconds (default: {@linkcode Credential.prototype.leeway}).
+   * @param now The time to compare with, seconds since the epoch.
+   * @returns `true` when the credential should be renewed before use.
+   */
+  needsRefresh(leeway?: number, now: number = Date.now() / 1000): boolean {
+    if (!this.accessToken) return true;
+    if (this.expiresAt === undefined) return false;
+    return now >= this.expiresAt - this.leeway(leeway);
+  }
+
+  /**
+   * Seconds until the access token expires, `undefined` when unknown.
+   *
+   * @param now The time to compare with, seconds since the epoch.
+   * @returns The remaining lifetime in whole seconds (never negative).
+   */
+  expiresIn(now: number = Date.now() / 1000): number | undefined {
+    return this.expiresAt === undefined ? undefined : Math.max(0, Math.floor(this.expiresAt - now));
+  }
+
+  /**
+   * Returns a copy with some parts replaced.
+   *
+   * @param changes The parts to replace.
+   * @returns A new credential.
+   */
+  with(changes: CredentialInit): Credential {
+    return new Credential({ ...this.#init(), ...changes });
+  }
+
+  #init(): CredentialInit {
+    return {
+      accessToken: this.accessToken,
+      refreshToken: this.refreshToken,
+      idToken: this.idToken,
+      expiresAt: this.expiresAt,
+      issuedAt: this.issuedAt,
+      scope: this.scope,
+      tokenType: this.tokenType,
+      issuer: this.issuer,
+      clientId: this.clientId,
+    };
+  }
+
+  /** @returns The credential with its secrets shown as `***`. */
+  toJSON(): Record<string, unknown> {
+    return { ...this.#init(), subject: this.subject };
+  }
+
+  /** @returns `Credential { … }` with its secrets shown as `***`. */
+  [Symbol.for("Deno.customInspect")](
+    inspect: (value: unknown, options: unknown) => string,
+    options: unknown,
+  ): string {
+    return `Credential ${inspect(this.toJSON(), options)}`;
+  }
+}
+
+/**
+ * The OAuth token JSON of a credential (RFC 6749 §5.1 field names, with
+ * `expires_at`, `issued_at`, `issuer` and `client_id` added). It holds the
+ * secrets in clear: write it only to 0600 files or stdout on purpose.
+ *
+ * @param credential The credential.
+ * @returns A plain object ready for `JSON.stringify`.
+ */
+export function credentialToTokenJson(credential: Credential): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (credential.accessToken) out.access_token = credential.accessToken.reveal();
+  out.token_type = credential.tokenType;
+  if (credential.expiresAt !== undefined) {
+    out.expires_at = Math.floor(credential.expiresAt);
+    out.expires_in = credential.expiresIn();
+  }
+  out.issued_at = Math.floor(credential.issuedAt);
+  if (credential.refreshToken) out.refresh_token = credential.refreshToken.reveal();
+  if (credential.idToken) out.id_token = credential.idToken.reveal();
+  if (credential.scope) out.scope = credential.scope;
+  if (credential.issuer) out.issuer = credential.issuer;
+  if (credential.clientId) out.client_id = credential.clientId;
+  return out;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/**
+ * Reads a credential from an OAuth token JSON object (a token endpoint's answer
+ * or a saved file). `expires_in` counts from `writtenAt` (the answer's arrival
+ * or the file's modification time) unless an absolute `expires_at`/`expires`
+ * is present.
+ *
+ * @param json The parsed object.
+ * @param writtenAt When `expires_in` started counting (seconds since the epoch).
+ * @returns The credential.
+ */
+export function credentialFromTokenJson(
+  json: Record<string, unknown>,
+  writtenAt: number = Date.now() / 1000,
+): Credential {
+  const expiresIn = num(json.expires_in);
+  const issuedAt = num(json.issued_at);
+  const absolute = num(json.expires_at) ?? num(json.expires);
+  const expiresAt = absolute ??
+    (expiresIn !== undefined ? (issuedAt ?? writtenAt) + expiresIn : undefined);
+  return new Credential({
+    accessToken: str(json.access_token),
+    refreshToken: str(json.refresh_token),
+    idToken: str(json.id_token),
+    expiresAt,
+    issuedAt: issuedAt ??
+      (expiresIn !== undefined && absolute === undefined ? writtenAt : undefined),
+    scope: str(json.scope),
+    tokenType: str(json.token_type),
+    issuer: str(json.issuer),
+    clientId: str(json.client_id),
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * Reading Latchkey's settings from the environment and from a `.env` file,
+ * under one or more prefixes (`LATCHKEY_` by default; an embedding SDK passes
+ * its own, such as `DESCARTESLABS_`).
+ *
+ * @module
+ */
+
+import { AuthError } from "./errors.ts";
+
+/** The keys read under each prefix. */
+export const ENV_KEYS = [
+  "TOKEN",
+  "CLIENT_ID",
+  "CLIENT_SECRET",
+  "REFRESH_TOKEN",
+  "ISSUER",
+  "SCOPE",
+  "TOKEN_FILE",
+  "PROFILE",
+  "STORE",
+  "REDIS_URL",
+  "KV_PATH",
+] as const;
+
+/** One of {@linkcode ENV_KEYS}. */
+export type EnvKey = typeof ENV_KEYS[number];
+
+/** A value found under some prefix, with the variable's full name. */
+export interface EnvValue {
+  /** The value. */
+  value: string;
+  /** The variable's name, e.g. `LATCHKEY_TOKEN`. */
+  name: string;
+}
+
+/** The values of one source (environment or `.env`), by key. */
+export type EnvSnapshot = Partial<Record<EnvKey, EnvValue>>;
+
+/** Keys whose value is a secret: their values never appear in messages. */
+export const SECRET_KEYS: ReadonlySet<EnvKey> = new Set([
+  "TOKEN",
+  "CLIENT_SECRET",
+  "REFRESH_TOKEN",
+]);
+
+/**
+ * Picks the values of {@linkcode ENV_KEYS} under the given prefixes from a
+ * lookup function. The same key under two prefixes with different values is
+ * a conflict between sources of the same rank.
+ *
+ * @param get Looks a variable up by full name.
+ * @param prefixes The prefixes, e.g. `["LATCHKEY_"]`.
+ * @param where `environment` or the `.env` path, for messages.
+ * @returns The values found.
+ * @throws {AuthError} `CONFLICTING_CREDENTIALS`.
+ */
+export function collectEnv(
+  get: (name: string) => string | undefined,
+  prefixes: readonly string[],
+  where: string,
+): EnvSnapshot {
+  const out: EnvSnapshot = {};
+  for (const key of ENV_KEYS) {
+    for (const prefix of prefixes) {
+      const name = prefix + key;
+      const value = get(name);
+      if (value === undefined || value === "") continue;
+      const seen = out[key];
+      if (seen && seen.value !== value) {
+        throw new AuthError(
+          "CONFLICTING_CREDENTIALS",
+          `Conflicting credentials in the ${where}: "${seen.name}" and "${name}" hold different values`,
+          { hint: `unset one of ${seen.name} and ${name}` },
+        );
+      }
+      out[key] ??= { value, name };
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads the process environment under the given prefixes. Only the listed
+ * variables are read, so `--allow-env=LATCHKEY_*` is enough.
+ *
+ * @param prefixes The prefixes.
+ * @returns The values found.
+ * @throws {AuthError} `CONFLICTING_CREDENTIALS`, or `PERMISSION_DENIED` naming the flag.
+ */
+export function readEnvironment(prefixes: readonly string[]): EnvSnapshot {
+  return collectEnv((name) => envGet(name), prefixes, "environment");
+}
+
+/**
+ * Reads one environment variable, turning a missing permission into an
+ * {@linkcode AuthError} that names the flag to add.
+ *
+ * @param name The variable.
+ * @returns Its value, if set.
+ */
+export function envGet(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw new AuthError("PERMISSION_DENIED", `Cannot read environment variable "${name}"`, {
+        cause: error,
+        hint: `allow it with --allow-env=${name}`,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads a `.env` file (parsed by npm `dotenv`) under the given prefixes.
+ * A missing file is no error.
+ *
+ * @param path The file, usually `.env` in the current folder.
+ * @param prefixes The prefixes.
+ * @returns The values found.
+ * @throws {AuthError} `CONFLICTING_CREDENTIALS`.
+ */
+export async function readDotenv(path: string, prefixes: readonly string[]): Promise<EnvSnapshot> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+      return {};
+    }
+    throw error;
+  }
+  const { parse } = await import("dotenv");
+  const values = parse(text);
+  return collectEnv((name) => values[name], prefixes, `file "${path}"`);
+}

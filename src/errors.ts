@@ -1,0 +1,165 @@
+/**
+ * The one error hierarchy of Latchkey. Every failure a caller is expected to
+ * catch is an {@linkcode AuthError} with a stable string `code`.
+ *
+ * @module
+ */
+
+/**
+ * The stable codes carried by {@linkcode AuthError}. Scripts may match on them;
+ * they never change meaning between versions.
+ */
+export type AuthErrorCode =
+  | "CONFLICTING_CREDENTIALS"
+  | "BAD_TOKEN_FILE"
+  | "INSECURE_PERMISSIONS"
+  | "INSECURE_URL"
+  | "ORIGIN_NOT_ALLOWED"
+  | "LOGIN_REQUIRED"
+  | "TOKEN_EXPIRED"
+  | "OAUTH_ERROR"
+  | "NETWORK_ERROR"
+  | "TIMEOUT"
+  | "ABORTED"
+  | "CONFIG_INVALID"
+  | "STORE_UNAVAILABLE"
+  | "KEYRING_UNAVAILABLE"
+  | "PERMISSION_DENIED"
+  | "BAD_RESPONSE"
+  | "USAGE";
+
+/** Options accepted by every Latchkey error constructor. */
+export interface AuthErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+  /** A short hint telling the user how to fix the problem (never a secret). */
+  hint?: string;
+}
+
+/**
+ * The base class of every error Latchkey throws on purpose.
+ *
+ * @example Match on the stable code
+ * ```ts
+ * import { AuthError } from "@latchkey/latchkey";
+ * const err = new AuthError("BAD_TOKEN_FILE", 'Cannot read token file: "t.json" is not JSON');
+ * console.assert(err instanceof Error && err.code === "BAD_TOKEN_FILE");
+ * ```
+ */
+export class AuthError extends Error {
+  /** A stable, documented code (see {@linkcode AuthErrorCode}). */
+  readonly code: AuthErrorCode;
+  /** How to fix the problem, when Latchkey knows. */
+  readonly hint: string | undefined;
+
+  /**
+   * Creates an error with a stable code.
+   *
+   * @param code The stable error code.
+   * @param message A sentence-case message without secrets.
+   * @param options The cause and a hint.
+   */
+  constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AuthError";
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/**
+ * No usable credential: the user has to log in (or was denied).
+ *
+ * @example
+ * ```ts
+ * import { AuthError, LoginRequiredError } from "@latchkey/latchkey";
+ * const err = new LoginRequiredError("No credential for profile \"default\"");
+ * console.assert(err instanceof AuthError && err.code === "LOGIN_REQUIRED");
+ * ```
+ */
+export class LoginRequiredError extends AuthError {
+  /**
+   * Creates a login-required error.
+   *
+   * @param message What is missing, without secrets.
+   * @param options The cause and a hint.
+   */
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super("LOGIN_REQUIRED", message, {
+      hint: "run `latchkey login`",
+      ...options,
+    });
+    this.name = "LoginRequiredError";
+  }
+}
+
+/**
+ * The credential expired and cannot be refreshed.
+ *
+ * @example
+ * ```ts
+ * import { TokenExpiredError } from "@latchkey/latchkey";
+ * const err = new TokenExpiredError("Access token expired at 2026-01-01T00:00:00.000Z");
+ * console.assert(err.code === "TOKEN_EXPIRED");
+ * ```
+ */
+export class TokenExpiredError extends AuthError {
+  /**
+   * Creates a token-expired error.
+   *
+   * @param message What expired, without secrets.
+   * @param options The cause and a hint.
+   */
+  constructor(message: string, options: AuthErrorOptions = {}) {
+    super("TOKEN_EXPIRED", message, { hint: "run `latchkey login --force`", ...options });
+    this.name = "TokenExpiredError";
+  }
+}
+
+/** Fields of an OAuth error response (RFC 6749 §5.2). */
+export interface OAuthErrorOptions extends AuthErrorOptions {
+  /** The provider's `error` value, e.g. `invalid_grant`. */
+  error: string;
+  /** The provider's `error_description`, if any. */
+  errorDescription?: string | undefined;
+  /** The HTTP status of the provider's response, if any. */
+  status?: number | undefined;
+}
+
+/**
+ * The provider refused a request, or answered with something that is not a
+ * valid OAuth response. Carries the provider's `error` and
+ * `error_description`.
+ *
+ * @example
+ * ```ts
+ * import { OAuthError } from "@latchkey/latchkey";
+ * const err = new OAuthError("Cannot refresh token", { error: "invalid_grant", status: 400 });
+ * console.assert(err.error === "invalid_grant" && err.code === "OAUTH_ERROR");
+ * ```
+ */
+export class OAuthError extends AuthError {
+  /** The provider's `error` code (RFC 6749 §5.2), e.g. `invalid_grant`. */
+  readonly error: string;
+  /** The provider's human-readable `error_description`. */
+  readonly errorDescription: string | undefined;
+  /** The HTTP status of the provider's answer, when there was one. */
+  readonly status: number | undefined;
+
+  /**
+   * Creates an OAuth error.
+   *
+   * @param message The failed action, e.g. `Cannot refresh token`.
+   * @param options The provider's fields.
+   */
+  constructor(message: string, options: OAuthErrorOptions) {
+    const detail = options.errorDescription
+      ? `${options.error} (${options.errorDescription})`
+      : options.error;
+    super("OAUTH_ERROR", `${message}: ${detail}`, options);
+    this.name = "OAuthError";
+    this.error = options.error;
+    this.errorDescription = options.errorDescription;
+    this.status = options.status;
+  }
+}

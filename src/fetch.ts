@@ -1,0 +1,240 @@
+/**
+ * The authenticated fetch wrapper: `fetch`'s signature and semantics, plus a
+ * bearer token sent only to the profile's API origins, redirects followed by
+ * hand so credentials never cross origins, one refresh-and-retry on 401, and
+ * retries with backoff for idempotent requests.
+ *
+ * @module
+ */
+
+import { AuthError, LoginRequiredError } from "./errors.ts";
+import {
+  backoffDelay,
+  type BackoffOptions,
+  IDEMPOTENT_METHODS,
+  parseRetryAfter,
+  RETRY_STATUSES,
+  sleep,
+} from "./http/retry.ts";
+import { parseWwwAuthenticate } from "./http/www_authenticate.ts";
+
+/** How the wrapper gets and renews tokens, and its retry policy. */
+export interface AuthFetchOptions {
+  /** The only origins (scheme, host, port) that receive the token. */
+  apiOrigins: readonly string[];
+  /** A valid access token for a request to an API origin. */
+  getToken: (signal?: AbortSignal) => Promise<string>;
+  /**
+   * Called after the server rejected `rejected` with 401: a new token, or
+   * `undefined` when the credential cannot be renewed.
+   */
+  renew: (rejected: string, signal?: AbortSignal) => Promise<string | undefined>;
+  /**
+   * The underlying fetch.
+   *
+   * @default {globalThis.fetch}
+   */
+  fetch?: typeof fetch;
+  /**
+   * Retries of an idempotent request after a network error, 429, 502, 503 or 504.
+   *
+   * @default {3}
+   */
+  retries?: number;
+  /**
+   * The total time, in seconds, within which retries may start.
+   *
+   * @default {30}
+   */
+  timeout?: number;
+  /** A `User-Agent` for every request. */
+  userAgent?: string | undefined;
+  /** How retries are spaced. */
+  backoff?: BackoffOptions;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
+const MAX_REDIRECTS = 20;
+
+function isReplayable(body: BodyInit | null | undefined): boolean {
+  return body === null || body === undefined || !(body instanceof ReadableStream);
+}
+
+/**
+ * Makes a function with exactly `fetch`'s signature that authenticates
+ * requests to the API origins. `Auth#fetch` is made by it.
+ *
+ * @param options Token source, origins and retry policy.
+ * @returns The authenticated fetch.
+ *
+ * @example
+ * ```ts
+ * import { createAuthFetch } from "@latchkey/latchkey";
+ * const seen: (string | null)[] = [];
+ * const authFetch = createAuthFetch({
+ *   apiOrigins: ["https://api.example.org"],
+ *   getToken: () => Promise.resolve("t0k3n"),
+ *   renew: () => Promise.resolve(undefined),
+ *   fetch: (input, init) => {
+ *     seen.push(new Headers(init?.headers).get("authorization"));
+ *     return Promise.resolve(new Response("ok"));
+ *   },
+ * });
+ * await authFetch("https://api.example.org/me");
+ * await authFetch("https://elsewhere.example.com/");
+ * console.assert(seen[0] === "Bearer t0k3n" && seen[1] === null);
+ * ```
+ */
+export function createAuthFetch(
+  options: AuthFetchOptions,
+): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  const allowed = new Set(options.apiOrigins);
+  const retries = options.retries ?? 3;
+  const timeoutMs = (options.timeout ?? 30) * 1000;
+
+  return async function authFetch(input, init) {
+    const inner = options.fetch ?? globalThis.fetch;
+    const fromRequest = input instanceof Request ? input : undefined;
+    let url = new URL(fromRequest ? fromRequest.url : String(input));
+    let method = (init?.method ?? fromRequest?.method ?? "GET").toUpperCase();
+    const headers = new Headers(fromRequest?.headers);
+    if (init?.headers) new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+    if (options.userAgent && !headers.has("user-agent")) {
+      headers.set("user-agent", options.userAgent);
+    }
+    let body: BodyInit | null | undefined = init?.body;
+    if (body === undefined && fromRequest?.body) body = await fromRequest.arrayBuffer();
+    const signal = init?.signal ?? fromRequest?.signal ?? undefined;
+    const redirectMode = init?.redirect ?? fromRequest?.redirect ?? "follow";
+    const userAuthorization = headers.has("authorization");
+    const origin = url.origin;
+    const deadline = Date.now() + timeoutMs;
+    const rest: RequestInit = { ...init };
+    delete rest.headers;
+    delete rest.body;
+    delete rest.method;
+    delete rest.redirect;
+    delete rest.signal;
+
+    let token: string | undefined;
+    let renewed = false;
+    let attempt = 0;
+    for (let hop = 0;; hop++) {
+      const sameOrigin = url.origin === origin;
+      const inject = sameOrigin && allowed.has(origin) && !userAuthorization;
+      const hopHeaders = new Headers(headers);
+      if (!sameOrigin) {
+        hopHeaders.delete("authorization");
+        hopHeaders.delete("cookie");
+      }
+      if (inject) {
+        token ??= await options.getToken(signal);
+        hopHeaders.set("authorization", `Bearer ${token}`);
+      }
+      let response: Response;
+      try {
+        response = await inner(url, {
+          ...rest,
+          method,
+          headers: hopHeaders,
+          body: body ?? null,
+          redirect: "manual",
+          ...(signal ? { signal } : {}),
+        });
+      } catch (error) {
+        if (signal?.aborted || !(error instanceof TypeError)) throw error;
+        if (!canRetry(method, body) || !(await waitToRetry(undefined))) throw error;
+        continue;
+      }
+
+      if (RETRY_STATUSES.has(response.status) && canRetry(method, body)) {
+        const after = parseRetryAfter(response.headers.get("retry-after"));
+        if (await waitToRetry(after, response)) continue;
+        return response;
+      }
+
+      if (response.status === 401 && inject && token !== undefined) {
+        const challenge = parseWwwAuthenticate(response.headers.get("www-authenticate"))
+          .find((c) => c.scheme === "bearer");
+        const reason = challenge?.params.error
+          ? `: the server said "${challenge.params.error}"`
+          : "";
+        if (renewed) {
+          await response.body?.cancel();
+          throw new LoginRequiredError(
+            `Request to ${origin} was refused with 401 after a token refresh${reason}`,
+          );
+        }
+        renewed = true;
+        const next = await options.renew(token, signal);
+        if (next === undefined) {
+          await response.body?.cancel();
+          throw new LoginRequiredError(
+            `Request to ${origin} was refused with 401 and the token cannot be renewed${reason}`,
+          );
+        }
+        token = next;
+        if (!isReplayable(body)) return response;
+        await response.body?.cancel();
+        hop--;
+        continue;
+      }
+
+      if (!REDIRECTS.has(response.status) || !response.headers.has("location")) return response;
+      if (redirectMode === "manual") return response;
+      if (redirectMode === "error") {
+        await response.body?.cancel();
+        throw new TypeError(`Fetch failed: redirect from "${url.href}" with redirect mode "error"`);
+      }
+      if (hop >= MAX_REDIRECTS) {
+        await response.body?.cancel();
+        throw new TypeError(`Fetch failed: more than ${MAX_REDIRECTS} redirects`);
+      }
+      const location = new URL(response.headers.get("location")!, url);
+      await response.body?.cancel();
+      if (
+        response.status === 303 && method !== "GET" && method !== "HEAD" ||
+        (response.status === 301 || response.status === 302) && method === "POST"
+      ) {
+        method = "GET";
+        body = null;
+        for (const name of BODY_HEADERS) headers.delete(name);
+      } else if (!isReplayable(body)) {
+        throw new TypeError("Fetch failed: cannot follow a 307/308 redirect with a streamed body");
+      }
+      url = location;
+      attempt = 0;
+    }
+
+    function canRetry(m: string, b: BodyInit | null | undefined): boolean {
+      return IDEMPOTENT_METHODS.has(m) && isReplayable(b) && attempt < retries;
+    }
+
+    async function waitToRetry(after: number | undefined, response?: Response): Promise<boolean> {
+      const delay = after ?? backoffDelay(attempt, options.backoff);
+      if (Date.now() + delay > deadline) return false;
+      await response?.body?.cancel();
+      attempt++;
+      await sleep(delay, signal);
+      return true;
+    }
+  };
+}
+
+/**
+ * Throws `ORIGIN_NOT_ALLOWED` unless the URL's origin is one of the API
+ * origins (the CLI's `fetch` refuses anything else before sending).
+ *
+ * @param url The URL.
+ * @param apiOrigins The allowed origins.
+ */
+export function assertAllowedOrigin(url: URL, apiOrigins: readonly string[]): void {
+  if (!apiOrigins.includes(url.origin)) {
+    throw new AuthError(
+      "ORIGIN_NOT_ALLOWED",
+      `Refusing to send a token to "${url.origin}": not one of the profile's API origins`,
+      { hint: "add it with `latchkey login --api ORIGIN`" },
+    );
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Finding a provider's endpoints: OpenID discovery, then RFC 8414
+ * authorization server metadata; `http:` only on loopback.
+ *
+ * @module
+ */
+
+import * as oc from "openid-client";
+import { AuthError } from "../errors.ts";
+import type { Secret } from "../secret.ts";
+import { isLoopback } from "../url.ts";
+import { toAuthError } from "./errors.ts";
+import { type ProviderFetchOptions, retryingFetch } from "./http.ts";
+
+/** What is needed to talk to a provider. */
+export interface ProviderOptions extends ProviderFetchOptions {
+  /** The issuer URL. */
+  issuer: string;
+  /** The client id. */
+  clientId: string;
+  /** The client secret of a confidential client. */
+  clientSecret?: Secret | undefined;
+}
+
+/** A discovered provider: openid-client's configuration and what made it. */
+export interface Provider {
+  /** openid-client's configuration. */
+  config: oc.Configuration;
+  /** The options it was made from. */
+  options: ProviderOptions;
+}
+
+const cache = new Map<string, Promise<Provider>>();
+
+/**
+ * Discovers a provider (cached for the life of the process; a failure is not
+ * cached).
+ *
+ * @param options Issuer, client and fetch policy.
+ * @returns The provider.
+ * @throws {AuthError} When neither discovery document can be read.
+ */
+export function discover(options: ProviderOptions): Promise<Provider> {
+  const key = JSON.stringify([
+    options.issuer,
+    options.clientId,
+    options.clientSecret?.reveal() ?? "",
+    options.fetch ? "custom" : "",
+  ]);
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = load(options);
+    cache.set(key, entry);
+    entry.catch(() => cache.delete(key));
+  }
+  return entry;
+}
+
+async function load(options: ProviderOptions): Promise<Provider> {
+  const url = new URL(options.issuer);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
+    throw new AuthError("INSECURE_URL", `Refusing issuer "${url.origin}": https: is required`);
+  }
+  const auth = options.clientSecret
+    ? oc.ClientSecretBasic(options.clientSecret.reveal())
+    : oc.None();
+  const base: oc.DiscoveryRequestOptions = {
+    [oc.customFetch]: retryingFetch(options) as oc.CustomFetch,
+    timeout: options.timeout ?? 30,
+    execute: url.protocol === "http:" ? [oc.allowInsecureRequests] : [],
+  };
+  let first: unknown;
+  for (const algorithm of ["oidc", "oauth2"] as const) {
+    try {
+      const config = await oc.discovery(url, options.clientId, undefined, auth, {
+        ...base,
+        algorithm,
+      });
+      return { config, options };
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  const cause = toAuthError(first, `Cannot discover the provider at "${options.issuer}"`, [
+    options.clientSecret,
+  ]);
+  throw cause instanceof AuthError ? cause : new AuthError(
+    "BAD_RESPONSE",
+    `Cannot discover the provider at "${options.issuer}"`,
+    { cause },
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Turning openid-client's errors into Latchkey's typed errors, with every
+ * known secret removed from messages.
+ *
+ * @module
+ */
+
+import * as oc from "openid-client";
+import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "../errors.ts";
+import { redact, type Secret } from "../secret.ts";
+
+/**
+ * Maps any error thrown by an OAuth call to Latchkey's hierarchy.
+ *
+ * @param error What was thrown.
+ * @param action The failed action, e.g. `Cannot refresh token`.
+ * @param secrets Values that must not appear in the message.
+ * @param signal The caller's signal: its abort is rethrown as is.
+ * @returns The error to throw.
+ */
+export function toAuthError(
+  error: unknown,
+  action: string,
+  secrets: (Secret | string | undefined)[] = [],
+  signal?: AbortSignal,
+): unknown {
+  if (error instanceof AuthError) return error;
+  if (signal?.aborted) return signal.reason;
+  const clean = (text: string | undefined) =>
+    text === undefined ? undefined : redact(text, secrets);
+  if (error instanceof oc.ResponseBodyError) {
+    const options = {
+      error: clean(error.error) ?? "invalid_response",
+      errorDescription: clean(error.error_description),
+      status: error.status,
+    };
+    if (error.error === "access_denied") {
+      return new LoginRequiredError(`${action}: access denied`, {
+        cause: new OAuthError(action, options),
+      });
+    }
+    if (error.error === "expired_token") {
+      return new TokenExpiredError(`${action}: the device code expired`, {
+        cause: new OAuthError(action, options),
+        hint: "run the login again and approve it sooner",
+      });
+    }
+    return new OAuthError(action, options);
+  }
+  if (error instanceof oc.AuthorizationResponseError) {
+    const options = {
+      error: clean(error.error) ?? "invalid_request",
+      errorDescription: clean(error.error_description),
+    };
+    if (error.error === "access_denied") {
+      return new LoginRequiredError(`${action}: access denied`, {
+        cause: new OAuthError(action, options),
+      });
+    }
+    return new OAuthError(action, options);
+  }
+  if (error instanceof oc.WWWAuthenticateChallengeError) {
+    const challenge = error.cause[0];
+    return new OAuthError(action, {
+      error: clean(challenge?.parameters.error) ?? "invalid_client",
+      errorDescription: clean(challenge?.parameters.error_description),
+      status: error.status,
+    });
+  }
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return new AuthError("TIMEOUT", `${action}: the provider did not answer in time`, {
+      cause: error,
+    });
+  }
+  if (error instanceof TypeError && !(error instanceof oc.ClientError)) {
+    return new AuthError("NETWORK_ERROR", `${action}: ${clean(error.message)}`, {
+      hint: "check the network and the issuer URL",
+    });
+  }
+  const message = error instanceof Error ? clean(error.message) : String(error);
+  const status = (error as { cause?: { status?: unknown } })?.cause?.status;
+  return new AuthError(
+    "BAD_RESPONSE",
+    `${action}: ${message}${typeof status === "number" ? ` (HTTP ${status})` : ""}`,
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * The fetch used for calls to the provider: retries on network errors, 429
+ * and 5xx with jittered backoff (1–10 s, as the seed clients do), honouring
+ * `Retry-After`, within a deadline.
+ *
+ * @module
+ */
+
+import { backoffDelay, parseRetryAfter, sleep } from "../http/retry.ts";
+import { logger } from "../log.ts";
+
+/** Options of {@linkcode retryingFetch}. */
+export interface ProviderFetchOptions {
+  /** The underlying fetch. */
+  fetch?: typeof fetch | undefined;
+  /**
+   * Retries after a network error, 429 or 5xx.
+   *
+   * @default {5}
+   */
+  retries?: number | undefined;
+  /**
+   * Seconds within which retries may start.
+   *
+   * @default {30}
+   */
+  timeout?: number | undefined;
+}
+
+/**
+ * Wraps fetch with the provider retry policy. Every provider request is a
+ * form POST or a GET, whose body (a string) can be sent again.
+ *
+ * @param options The policy.
+ * @returns A fetch-like function for openid-client's `customFetch`.
+ */
+export function retryingFetch(
+  options: ProviderFetchOptions,
+): (url: string, init: RequestInit) => Promise<Response> {
+  const retries = options.retries ?? 5;
+  const timeoutMs = (options.timeout ?? 30) * 1000;
+  return async (url, init) => {
+    const inner = options.fetch ?? globalThis.fetch;
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0;; attempt++) {
+      let delay: number | undefined;
+      let response: Response | undefined;
+      try {
+        response = await inner(url, init);
+        if (response.status !== 429 && response.status < 500) return response;
+        delay = parseRetryAfter(response.headers.get("retry-after"));
+      } catch (error) {
+        if (init.signal?.aborted || !(error instanceof TypeError)) throw error;
+        if (attempt >= retries) throw error;
+      }
+      delay ??= Math.max(1000, backoffDelay(attempt, { baseMs: 1000, capMs: 10_000 }));
+      if (attempt >= retries || Date.now() + delay > deadline) {
+        if (response) return response;
+        throw new TypeError(`Fetch failed: no answer from ${new URL(url).origin} in time`);
+      }
+      await response?.body?.cancel();
+      logger().debug(
+        `provider ${
+          response ? `answered ${response.status}` : "unreachable"
+        }; retrying in ${delay} ms`,
+      );
+      await sleep(delay, init.signal);
+    }
+  };
+}

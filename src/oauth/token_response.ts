@@ -1,0 +1,32 @@
+/**
+ * Turning a token endpoint response into a {@linkcode Credential}.
+ *
+ * @module
+ */
+
+import type * as oc from "openid-client";
+import { type Credential, credentialFromTokenJson } from "../credential.ts";
+import type { Provider } from "./discovery.ts";
+
+/**
+ * Builds a credential from a validated token response. `expires_in` counts
+ * from the local arrival time, so clock skew with the provider does not matter.
+ *
+ * @param response openid-client's validated response.
+ * @param provider The provider it came from.
+ * @param receivedAt When it arrived (seconds).
+ * @returns The credential.
+ */
+export function toCredential(
+  response: oc.TokenEndpointResponse,
+  provider: Provider,
+  receivedAt: number,
+): Credential {
+  const json: Record<string, unknown> = { ...response };
+  delete json.expires_at;
+  delete json.issued_at;
+  return credentialFromTokenJson(
+    { ...json, issuer: provider.options.issuer, client_id: provider.options.clientId },
+    receivedAt,
+  );
+}

@@ -1,0 +1,204 @@
+/**
+ * The credential resolver: where each setting and the credential come from,
+ * first match wins — explicit options, environment, `.env`, a token file, the
+ * profile's store, then (only when allowed) an interactive login.
+ *
+ * This module is pure: it decides from snapshots of the options, environment,
+ * `.env` and config, so every rule is tested without touching the machine.
+ *
+ * @module
+ */
+
+import type { LatchkeyConfig, Profile, StoreName } from "./config.ts";
+import { STORE_NAMES } from "./config.ts";
+import type { EnvKey, EnvSnapshot } from "./env.ts";
+import { AuthError } from "./errors.ts";
+import { Secret } from "./secret.ts";
+import { normalizeIssuer, normalizeOrigin } from "./url.ts";
+
+/** Where a credential (or a setting) came from, as `status().source` reports it. */
+export type CredentialSource =
+  | "option"
+  | "env"
+  | "dotenv"
+  | "token-file"
+  | "file"
+  | "keyring"
+  | "memory"
+  | "redis"
+  | "kv"
+  | "none";
+
+/** The options the resolver reads (a subset of `AuthOptions`). */
+export interface ResolverInput {
+  profile?: string | undefined;
+  issuer?: string | undefined;
+  clientId?: string | undefined;
+  clientSecret?: string | Secret | undefined;
+  refreshToken?: string | Secret | undefined;
+  token?: string | Secret | undefined;
+  scope?: string | undefined;
+  audience?: string | undefined;
+  apiOrigins?: readonly string[] | undefined;
+  tokenFile?: string | undefined;
+  store?: StoreName | undefined;
+  redisUrl?: string | undefined;
+  kvPath?: string | undefined;
+}
+
+/** Secret material given directly (options, environment or `.env`). */
+export interface DirectMaterial {
+  /** The rank it came from. */
+  source: "option" | "env" | "dotenv";
+  /** An access token. */
+  accessToken?: Secret;
+  /** A refresh token. */
+  refreshToken?: Secret;
+  /** A client secret (for the client credentials grant). */
+  clientSecret?: Secret;
+}
+
+/** Everything the resolver settled, before any file or store is read. */
+export interface Resolution {
+  /** The profile name. */
+  profile: string;
+  /** The profile's saved settings (empty when it is not saved). */
+  saved: Profile;
+  /** The issuer, normalised. */
+  issuer: string | undefined;
+  /** The client id. */
+  clientId: string | undefined;
+  /** The scope. */
+  scope: string | undefined;
+  /** The audience. */
+  audience: string | undefined;
+  /** The origins that receive the token. */
+  apiOrigins: string[];
+  /** The store. */
+  store: StoreName;
+  /** Redis URL for the `redis` store. */
+  redisUrl: string | undefined;
+  /** Path or URL for the `kv` store. */
+  kvPath: string | undefined;
+  /** A token file to read (rank 4), with where its name came from. */
+  tokenFile: { path: string; from: "option" | "env" | "dotenv" } | undefined;
+  /** Secret material from ranks 1–3, if any. */
+  material: DirectMaterial | undefined;
+  /** Where each setting came from, for `-v` output (never values). */
+  origins: Partial<Record<string, CredentialSource | "profile">>;
+}
+
+type Rank = "option" | "env" | "dotenv";
+
+function asSecret(value: string | Secret | undefined): Secret | undefined {
+  if (value === undefined || value === "") return undefined;
+  return typeof value === "string" ? new Secret(value) : value;
+}
+
+/**
+ * Settles settings and secret material from options, environment, `.env` and
+ * the saved config, following the contract's precedence.
+ *
+ * @param options Explicit options (rank 1).
+ * @param env The environment (rank 2).
+ * @param dotenv The `.env` file (rank 3).
+ * @param config The saved profiles.
+ * @returns The resolution.
+ * @throws {AuthError} `CONFIG_INVALID`, `INSECURE_URL`.
+ *
+ * @example Options beat the environment
+ * ```ts
+ * import { resolveSettings } from "@latchkey/latchkey";
+ * const r = resolveSettings(
+ *   { token: "from-option" },
+ *   { TOKEN: { value: "from-env", name: "LATCHKEY_TOKEN" } },
+ *   {},
+ *   { profiles: {} },
+ * );
+ * console.assert(r.material?.source === "option" && r.material.accessToken?.reveal() === "from-option");
+ * ```
+ */
+export function resolveSettings(
+  options: ResolverInput,
+  env: EnvSnapshot,
+  dotenv: EnvSnapshot,
+  config: LatchkeyConfig,
+): Resolution {
+  const origins: Resolution["origins"] = {};
+  const pick = (key: EnvKey, option: string | undefined, saved?: string) => {
+    const field = key.toLowerCase();
+    if (option !== undefined && option !== "") {
+      origins[field] = "option";
+      return option;
+    }
+    if (env[key]) {
+      origins[field] = "env";
+      return env[key].value;
+    }
+    if (dotenv[key]) {
+      origins[field] = "dotenv";
+      return dotenv[key].value;
+    }
+    if (saved !== undefined) origins[field] = "profile";
+    return saved;
+  };
+
+  const profile = pick("PROFILE", options.profile, config.default) ?? "default";
+  const saved: Profile = config.profiles[profile] ?? {};
+  const issuerText = pick("ISSUER", options.issuer, saved.issuer);
+  const storeText = pick("STORE", options.store, saved.store) ?? "auto";
+  if (!STORE_NAMES.includes(storeText as StoreName)) {
+    throw new AuthError(
+      "CONFIG_INVALID",
+      `Invalid store "${storeText}": expected one of ${STORE_NAMES.join(", ")}`,
+    );
+  }
+  const tokenFileText = pick("TOKEN_FILE", options.tokenFile);
+  const tokenFileFrom = origins.token_file as Rank | undefined;
+
+  return {
+    profile,
+    saved,
+    issuer: issuerText === undefined ? undefined : normalizeIssuer(issuerText),
+    clientId: pick("CLIENT_ID", options.clientId, saved.clientId),
+    scope: pick("SCOPE", options.scope, saved.scope),
+    audience: options.audience ?? saved.audience,
+    apiOrigins: (options.apiOrigins ?? saved.apiOrigins ?? []).map(normalizeOrigin),
+    store: storeText as StoreName,
+    redisUrl: pick("REDIS_URL", options.redisUrl),
+    kvPath: pick("KV_PATH", options.kvPath),
+    tokenFile: tokenFileText && tokenFileFrom
+      ? { path: tokenFileText, from: tokenFileFrom }
+      : undefined,
+    material: directMaterial(options, env, dotenv),
+    origins,
+  };
+}
+
+/**
+ * The secret material of the highest rank that has any. Secrets are not
+ * mixed across ranks (an option's token never pairs with the environment's
+ * refresh token); non-secret settings such as the client id are.
+ */
+function directMaterial(
+  options: ResolverInput,
+  env: EnvSnapshot,
+  dotenv: EnvSnapshot,
+): DirectMaterial | undefined {
+  const ranks: [Rank, (string | Secret | undefined)[]][] = [
+    ["option", [options.token, options.refreshToken, options.clientSecret]],
+    ["env", [env.TOKEN?.value, env.REFRESH_TOKEN?.value, env.CLIENT_SECRET?.value]],
+    ["dotenv", [dotenv.TOKEN?.value, dotenv.REFRESH_TOKEN?.value, dotenv.CLIENT_SECRET?.value]],
+  ];
+  for (const [source, [token, refresh, secret]] of ranks) {
+    const material: DirectMaterial = { source };
+    const accessToken = asSecret(token);
+    const refreshToken = asSecret(refresh);
+    const clientSecret = asSecret(secret);
+    if (accessToken) material.accessToken = accessToken;
+    if (refreshToken) material.refreshToken = refreshToken;
+    if (clientSecret) material.clientSecret = clientSecret;
+    if (accessToken || refreshToken || clientSecret) return material;
+  }
+  return undefined;
+}

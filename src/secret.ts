@@ -1,0 +1,102 @@
+/**
+ * A wrapper that keeps a secret out of logs, `JSON.stringify` and
+ * `Deno.inspect`.
+ *
+ * @module
+ */
+
+const REDACTED = "***";
+
+/**
+ * Holds a secret string. Every way of turning it into text — `String()`,
+ * template literals, `JSON.stringify`, `Deno.inspect`, `console.log` —
+ * shows `***`. Only {@linkcode Secret.prototype.reveal} returns the value.
+ *
+ * @example
+ * ```ts
+ * import { Secret } from "@latchkey/latchkey";
+ * const s = new Secret("hunter2");
+ * console.assert(`${s}` === "***" && JSON.stringify({ s }) === '{"s":"***"}');
+ * console.assert(s.reveal() === "hunter2");
+ * ```
+ */
+export class Secret {
+  #value: string;
+
+  /**
+   * Wraps a secret value.
+   *
+   * @param value The secret.
+   */
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /**
+   * Returns the secret itself. Call it only where the value leaves the
+   * process on purpose (an `Authorization` header, a 0600 file, stdout of
+   * `latchkey token`).
+   *
+   * @returns The secret value.
+   */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /**
+   * Compares with another secret or string in constant time.
+   *
+   * @param other The value to compare with.
+   * @returns Whether both hold the same value.
+   */
+  equals(other: Secret | string | undefined): boolean {
+    if (other === undefined) return false;
+    const a = new TextEncoder().encode(this.#value);
+    const b = new TextEncoder().encode(typeof other === "string" ? other : other.reveal());
+    let diff = a.length ^ b.length;
+    for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+    return diff === 0;
+  }
+
+  /** @returns `***` */
+  toString(): string {
+    return REDACTED;
+  }
+
+  /** @returns `***` */
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  /** @returns `***` */
+  [Symbol.toPrimitive](): string {
+    return REDACTED;
+  }
+
+  /** @returns `Secret(***)` */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Secret(${REDACTED})`;
+  }
+
+  /** @returns `Secret(***)` */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Secret(${REDACTED})`;
+  }
+}
+
+/**
+ * Replaces every occurrence of the given secrets in a text with `***`. Used on
+ * messages that quote a provider's answer, which may echo a token back.
+ *
+ * @param text The text to clean.
+ * @param secrets The secrets that must not appear.
+ * @returns The text without the secrets.
+ */
+export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {
+  let out = text;
+  for (const s of secrets) {
+    const value = typeof s === "string" ? s : s?.reveal();
+    if (value && value.length >= 4) out = out.split(value).join(REDACTED);
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * A session keeps one credential valid: it reads it from its store, renews it
+ * when it is within the leeway of expiry — once for any number of concurrent
+ * callers in the process (single flight), and once across processes (under
+ * the store's lock, re-reading first and adopting another process's result).
+ *
+ * @module
+ */
+
+import type { Credential } from "./credential.ts";
+import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "./errors.ts";
+import { logger } from "./log.ts";
+import type { CredentialStore } from "./store/types.ts";
+
+/** How a credential is renewed (a refresh grant, client credentials, a preset's protocol). */
+export interface Renewer {
+  /** Whether `renew` can work from this credential. */
+  canRenew(credential: Credential | undefined): boolean;
+  /**
+   * Returns a fresh credential. A refresh token the provider did not rotate is
+   * carried over by the session.
+   */
+  renew(credential: Credential | undefined, signal?: AbortSignal): Promise<Credential>;
+}
+
+/** Options of {@linkcode Session}. */
+export interface SessionOptions {
+  /** Where the credential rests. */
+  store: CredentialStore;
+  /** Its key in the store. */
+  key: string;
+  /** A credential to start from when the store has none (from options or environment). */
+  seed?: Credential | undefined;
+  /** How to renew; without one the credential is used until it expires. */
+  renewer?: Renewer | undefined;
+  /** Leeway in seconds; default min(300, half the lifetime). */
+  leeway?: number | undefined;
+  /** Forget the stored credential when the provider answers `invalid_grant`. */
+  forgetOnInvalidGrant?: boolean;
+}
+
+/** What a caller needs from {@linkcode Session.prototype.credential}. */
+export interface TokenRequest {
+  /** Seconds the token must still be valid for. */
+  minTtl?: number | undefined;
+  /** Renew even if the token looks valid (after a 401). */
+  rejected?: string | undefined;
+  /** Cancels a renewal in progress for this caller. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Keeps one credential valid. See the module documentation.
+ */
+export class Session {
+  #options: SessionOptions;
+  #current: Credential | undefined;
+  #loaded = false;
+  #inflight: Promise<Credential> | undefined;
+
+  /** @param options Store, key, seed and renewer. */
+  constructor(options: SessionOptions) {
+    this.#options = options;
+  }
+
+  /** The store holding the credential. */
+  get store(): CredentialStore {
+    return this.#options.store;
+  }
+
+  /** The credential's key in the store. */
+  get key(): string {
+    return this.#options.key;
+  }
+
+  /** Whether the session can renew its credential. */
+  get renewable(): boolean {
+    return this.#options.renewer?.canRenew(this.#current ?? this.#options.seed) ?? false;
+  }
+
+  /**
+   * The credential as it rests now (store first, then the seed), without
+   * renewing it.
+   *
+   * @returns The credential, if any.
+   */
+  async peek(): Promise<Credential | undefined> {
+    if (!this.#loaded) {
+      this.#current = (await this.#options.store.read(this.#options.key)) ?? this.#options.seed;
+      this.#loaded = true;
+    }
+    return this.#current;
+  }
+
+  /**
+   * Replaces the credential (after a login) and saves it.
+   *
+   * @param credential The new credential.
+   */
+  async save(credential: Credential): Promise<void> {
+    await this.#options.store.lock(
+      this.#options.key,
+      () => this.#options.store.write(this.#options.key, credential),
+    );
+    this.#current = credential;
+    this.#loaded = true;
+  }
+
+  /** Forgets the credential in memory and in the store. */
+  async forget(): Promise<boolean> {
+    this.#current = undefined;
+    this.#loaded = true;
+    return await this.#options.store.delete(this.#options.key);
+  }
+
+  #usable(c: Credential | undefined, request: TokenRequest): c is Credential {
+    if (!c?.accessToken) return false;
+    if (request.rejected !== undefined && c.accessToken.equals(request.rejected)) return false;
+    if (c.needsRefresh(this.#options.leeway)) return false;
+    const left = c.expiresIn();
+    return request.minTtl === undefined || left === undefined || left >= request.minTtl;
+  }
+
+  /**
+   * A credential with a valid access token, renewed first when needed.
+   *
+   * @param request Minimum lifetime, a rejected token, a signal.
+   * @returns The credential.
+   * @throws {LoginRequiredError} When there is nothing to renew from.
+   * @throws {TokenExpiredError} When the access token expired and cannot be renewed.
+   */
+  async credential(request: TokenRequest = {}): Promise<Credential> {
+    const current = await this.peek();
+    if (this.#usable(current, request)) return current;
+    this.#inflight ??= this.#renew(request).finally(() => {
+      this.#inflight = undefined;
+    });
+    return await this.#inflight;
+  }
+
+  async #renew(request: TokenRequest): Promise<Credential> {
+    const { renewer, store, key } = this.#options;
+    const current = this.#current;
+    if (!renewer?.canRenew(current ?? this.#options.seed)) {
+      if (current?.accessToken && !current.isExpired() && request.rejected === undefined) {
+        return current; // within the leeway, nothing to renew with: use it until it expires
+      }
+      if (current?.accessToken && current.isExpired()) {
+        throw new TokenExpiredError(
+          `Access token expired at ${
+            new Date(current.expiresAt! * 1000).toISOString()
+          } and cannot be refreshed`,
+        );
+      }
+      throw new LoginRequiredError(
+        current?.accessToken
+          ? "The access token was rejected and cannot be renewed"
+          : "No credential found",
+      );
+    }
+    return await store.lock(key, async () => {
+      const latest = await store.read(key);
+      if (this.#usable(latest, request)) {
+        logger().debug(`adopted a credential another process renewed (${store.kind})`);
+        this.#current = latest;
+        return latest;
+      }
+      const base = latest ?? current ?? this.#options.seed;
+      let next: Credential;
+      try {
+        next = await renewer.renew(base, request.signal);
+      } catch (error) {
+        if (error instanceof OAuthError && error.error === "invalid_grant") {
+          if (this.#options.forgetOnInvalidGrant) await store.delete(key);
+          this.#current = undefined;
+          throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)", {
+            cause: error,
+          });
+        }
+        if (base?.accessToken && !base.isExpired() && request.rejected === undefined) {
+          logger().warn(
+            `could not renew the token, using the current one until it expires: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+          );
+          return base;
+        }
+        throw error;
+      }
+      if (!next.refreshToken && base?.refreshToken) {
+        next = next.with({ refreshToken: base.refreshToken });
+      }
+      try {
+        await store.write(key, next); // a rotated refresh token is saved before it is used
+      } catch (error) {
+        this.#current = next;
+        throw error instanceof AuthError ? error : new AuthError(
+          "STORE_UNAVAILABLE",
+          `Cannot save the renewed credential to the ${store.kind} store`,
+          { cause: error },
+        );
+      }
+      this.#current = next;
+      return next;
+    });
+  }
+}

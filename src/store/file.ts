@@ -1,0 +1,215 @@
+/**
+ * The default store: one OAuth token JSON file per profile under
+ * `~/.config/latchkey/credentials/`, 0600 in 0700 folders, replaced atomically,
+ * with a cross-process lock around every refresh.
+ *
+ * @module
+ */
+
+import { join, relative } from "node:path";
+import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
+import { AuthError } from "../errors.ts";
+import {
+  assertPrivateFile,
+  DIR_MODE,
+  ensurePrivateDir,
+  readIfExists,
+  withFileLock,
+  writeFileAtomic,
+} from "../fs/secure.ts";
+import { logger } from "../log.ts";
+import { configDir } from "../paths.ts";
+import { checkKey, type CredentialStore } from "./types.ts";
+
+/** Options of {@linkcode FileStore}. */
+export interface FileStoreOptions {
+  /**
+   * The folder holding the credential files.
+   *
+   * @default {"$XDG_CONFIG_HOME/latchkey/credentials"}
+   */
+  dir?: string;
+}
+
+/**
+ * Parses a credential file's text, naming the file (never the content) when
+ * it is not a JSON object.
+ *
+ * @param text The file's text.
+ * @param path The file, for the message.
+ * @returns The parsed object.
+ */
+export function parseJsonObject(text: string, path: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const where = error instanceof SyntaxError ? lineOf(error.message, text) : "";
+    throw new AuthError(
+      "BAD_TOKEN_FILE",
+      `Cannot read token file "${path}": not valid JSON${where}`,
+    );
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new AuthError(
+      "BAD_TOKEN_FILE",
+      `Cannot read token file "${path}": expected a JSON object at line 1`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function lineOf(message: string, text: string): string {
+  const match = /position (\d+)/.exec(message) ?? /line (\d+)/.exec(message);
+  if (!match?.[1]) return "";
+  if (message.includes("line")) return ` at line ${match[1]}`;
+  const line = text.slice(0, Number(match[1])).split("\n").length;
+  return ` at line ${line}`;
+}
+
+/**
+ * Keeps each profile's credential in `<dir>/<profile>.json` (OAuth token JSON
+ * format), mode 0600, folders 0700. Writes go through a temporary file, fsync
+ * and rename, so a crash never leaves a torn file. A file that group or
+ * others can read is refused with `INSECURE_PERMISSIONS`.
+ *
+ * @example
+ * ```ts
+ * import { Credential, FileStore } from "@latchkey/latchkey";
+ * const dir = await Deno.makeTempDir();
+ * const store = new FileStore({ dir });
+ * await store.write("default", new Credential({ accessToken: "t", expiresAt: 2e9 }));
+ * console.assert((await Deno.stat(`${dir}/default.json`)).mode! % 0o1000 === 0o600);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class FileStore implements CredentialStore {
+  /** Always `file`. */
+  readonly kind = "file" as const;
+  #dir: string | undefined;
+
+  /** @param options Where the files live. */
+  constructor(options: FileStoreOptions = {}) {
+    this.#dir = options.dir;
+  }
+
+  /** The folder holding the credential files. */
+  get dir(): string {
+    return this.#dir ??= join(configDir(), "credentials");
+  }
+
+  /**
+   * @param key The profile name.
+   * @returns The path of the profile's credential file.
+   */
+  location(key: string): string {
+    return join(this.dir, `${checkKey(key)}.json`);
+  }
+
+  /**
+   * @param key The profile name.
+   * @returns The credential, or `undefined` when the file does not exist.
+   * @throws {AuthError} `INSECURE_PERMISSIONS` or `BAD_TOKEN_FILE`.
+   */
+  async read(key: string): Promise<Credential | undefined> {
+    const path = this.location(key);
+    await this.#checkDir();
+    await this.#checkLink(path);
+    const file = await readIfExists(path);
+    if (!file) return undefined;
+    assertPrivateFile(path, file.info);
+    const json = parseJsonObject(file.text, path);
+    const written = (file.info.mtime?.getTime() ?? Date.now()) / 1000;
+    return credentialFromTokenJson(json, written);
+  }
+
+  /**
+   * @param key The profile name.
+   * @param credential The credential to save.
+   */
+  async write(key: string, credential: Credential): Promise<void> {
+    const path = this.location(key);
+    await ensurePrivateDir(this.dir);
+    await this.#checkLink(path);
+    await writeFileAtomic(path, JSON.stringify(credentialToTokenJson(credential), null, 2) + "\n");
+  }
+
+  /**
+   * @param key The profile name.
+   * @returns Whether a file was removed.
+   */
+  async delete(key: string): Promise<boolean> {
+    try {
+      await Deno.remove(this.location(key));
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Holds an OS lock on `<dir>/<profile>.lock` while `fn` runs.
+   *
+   * @param key The profile name.
+   * @param fn The critical section.
+   * @returns What `fn` returns.
+   */
+  async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    await ensurePrivateDir(this.dir);
+    return withFileLock(join(this.dir, `${checkKey(key)}.lock`), fn);
+  }
+
+  /** @returns The profiles that have a credential file. */
+  async list(): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.dir)) {
+        if (entry.name.endsWith(".json") && !entry.name.startsWith(".")) {
+          keys.push(entry.name.slice(0, -5));
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return keys.sort();
+  }
+
+  async #checkDir(): Promise<void> {
+    if (Deno.build.os === "windows") return;
+    for (const dir of [this.dir]) {
+      let info: Deno.FileInfo;
+      try {
+        info = await Deno.stat(dir);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) continue;
+        throw error;
+      }
+      if (info.mode !== null && (info.mode & 0o077) !== 0) {
+        await Deno.chmod(dir, DIR_MODE);
+        logger().warn(`tightened folder "${dir}" to mode 0700: it was open to other users`);
+      }
+    }
+  }
+
+  async #checkLink(path: string): Promise<void> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    if (!info.isSymlink) return;
+    const target = await Deno.realPath(path).catch(() => undefined);
+    const dir = await Deno.realPath(this.dir);
+    const rel = target === undefined ? ".." : relative(dir, target);
+    if (rel.startsWith("..") || rel.startsWith("/")) {
+      throw new AuthError(
+        "INSECURE_PERMISSIONS",
+        `Refusing to use credential file "${path}": it is a symbolic link that points outside "${dir}"`,
+        { hint: `rm '${path}' and log in again` },
+      );
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A token file named by the user (`tokenFile`, `--token-file`), seen as a
+ * one-credential store: read in its own format, written back in it.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Credential } from "../credential.ts";
+import { AuthError } from "../errors.ts";
+import {
+  assertPrivateFile,
+  ensurePrivateDir,
+  FILE_MODE,
+  readIfExists,
+  withFileLock,
+  writeFileAtomic,
+} from "../fs/secure.ts";
+import { logger } from "../log.ts";
+import { configDir, expandHome } from "../paths.ts";
+import {
+  detectTokenFile,
+  type TokenFileData,
+  tokenFileMaterial,
+  updateTokenFile,
+} from "../token_file.ts";
+import { parseJsonObject } from "./file.ts";
+import type { CredentialStore } from "./types.ts";
+
+/** Options of {@linkcode TokenFileStore}. */
+export interface TokenFileStoreOptions {
+  /**
+   * The key that holds the token in a secret JSON file.
+   *
+   * @default {"token"}
+   */
+  tokenKey?: string | undefined;
+  /**
+   * Tighten a file that other users can read to 0600 (with a warning) instead
+   * of refusing it. Presets use this for files their Python clients wrote.
+   *
+   * @default {false}
+   */
+  repairPermissions?: boolean;
+}
+
+/**
+ * A user's token file as a store. Reads detect the format; writes keep it and
+ * every unknown key, replace the file atomically with mode 0600, and happen
+ * under a lock in Latchkey's own folder (so the user's folder gets no lock
+ * file).
+ *
+ * @example
+ * ```ts
+ * import { Credential, TokenFileStore } from "@latchkey/latchkey";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, JSON.stringify({ token: "old", server: "x" }));
+ * await Deno.chmod(path, 0o600);
+ * const store = new TokenFileStore(path);
+ * await store.write("", new Credential({ accessToken: "new" }));
+ * console.assert(JSON.parse(await Deno.readTextFile(path)).server === "x");
+ * await Deno.remove(path);
+ * ```
+ */
+export class TokenFileStore implements CredentialStore {
+  /** Always `token-file`. */
+  readonly kind = "token-file" as const;
+  /** The file's path (with `~` expanded). */
+  readonly path: string;
+  #options: TokenFileStoreOptions;
+  #last: TokenFileData | undefined;
+  /** The client id the file names, after a read. */
+  clientId: string | undefined;
+
+  /**
+   * @param path The token file.
+   * @param options The secret JSON key and the permission policy.
+   */
+  constructor(path: string, options: TokenFileStoreOptions = {}) {
+    this.path = expandHome(path);
+    this.#options = options;
+  }
+
+  /** @returns The file's path. */
+  location(): string {
+    return this.path;
+  }
+
+  /**
+   * @returns The credential in the file, `undefined` when there is no file.
+   * @throws {AuthError} `BAD_TOKEN_FILE`, `INSECURE_PERMISSIONS`, `CONFLICTING_CREDENTIALS`.
+   */
+  async read(): Promise<Credential | undefined> {
+    const file = await readIfExists(this.path);
+    if (!file) return undefined;
+    await this.#checkMode(file.info);
+    const parsed = detectTokenFile(parseJsonObject(file.text, this.path), this.path, {
+      tokenKey: this.#options.tokenKey,
+    });
+    this.#last = parsed;
+    const written = (file.info.mtime?.getTime() ?? Date.now()) / 1000;
+    const material = tokenFileMaterial(parsed, this.path, written);
+    this.clientId = material.clientId;
+    return material.credential;
+  }
+
+  /**
+   * Writes the credential back in the file's format, keeping unknown keys.
+   *
+   * @param _key Ignored: the file holds one credential.
+   * @param credential The new credential.
+   */
+  async write(_key: string, credential: Credential): Promise<void> {
+    const target = await Deno.realPath(this.path).catch(() => this.path);
+    const current = await readIfExists(target);
+    const base: TokenFileData = current
+      ? detectTokenFile(parseJsonObject(current.text, this.path), this.path, {
+        tokenKey: this.#options.tokenKey,
+      })
+      : this.#last ?? { format: "oauth", data: {}, tokenKey: this.#options.tokenKey ?? "token" };
+    const data = updateTokenFile(base, credential);
+    await writeFileAtomic(target, JSON.stringify(data, null, 2) + "\n");
+    this.#last = { ...base, data };
+  }
+
+  /** @returns Whether the file existed and was removed. */
+  async delete(): Promise<boolean> {
+    try {
+      await Deno.remove(this.path);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * @param _key Ignored.
+   * @param fn The critical section.
+   * @returns What `fn` returns.
+   */
+  async lock<T>(_key: string, fn: () => Promise<T>): Promise<T> {
+    const target = await Deno.realPath(this.path).catch(() => this.path);
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(target));
+    const name = new Uint8Array(digest).toHex().slice(0, 32);
+    const dir = join(configDir(), "locks");
+    await ensurePrivateDir(dir);
+    return withFileLock(join(dir, `${name}.lock`), fn);
+  }
+
+  /** @returns `[""]` when the file exists, else `[]`. */
+  async list(): Promise<string[]> {
+    return (await readIfExists(this.path)) ? [""] : [];
+  }
+
+  async #checkMode(info: Deno.FileInfo): Promise<void> {
+    try {
+      assertPrivateFile(this.path, info);
+    } catch (error) {
+      if (!this.#options.repairPermissions || !(error instanceof AuthError)) throw error;
+      await Deno.chmod(this.path, FILE_MODE);
+      logger().warn(`tightened "${this.path}" to mode 0600: it was readable by other users`);
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The three token file formats users already have, detected from content,
+ * read, and written back in their own format with unknown keys kept:
+ *
+ * - OAuth token JSON (freva style): `access_token`, `refresh_token`, expiry…
+ * - secret JSON (CAVE / CloudVolume style): `{"token": "…"}` under a key.
+ * - token_info JSON (Descartes Labs style): `client_id`, `client_secret` or
+ *   `refresh_token`, cached `jwt_token`.
+ *
+ * @module
+ */
+
+import { Credential, credentialFromTokenJson, credentialToTokenJson } from "./credential.ts";
+import { AuthError } from "./errors.ts";
+
+/** The formats a token file may have. */
+export type TokenFileFormat = "oauth" | "secret" | "token_info";
+
+/** A parsed token file: its format and all its keys, known or not. */
+export interface TokenFileData {
+  /** The detected format. */
+  format: TokenFileFormat;
+  /** Every key of the file, as read. */
+  data: Record<string, unknown>;
+  /** The key that holds the token in a secret JSON file. */
+  tokenKey: string;
+}
+
+/** Options for reading a token file. */
+export interface TokenFileOptions {
+  /**
+   * The key holding the token in a secret JSON file.
+   *
+   * @default {"token"}
+   */
+  tokenKey?: string | undefined;
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+/**
+ * Detects the format of a parsed token file.
+ *
+ * @param data The file's JSON object.
+ * @param path The file, for messages.
+ * @param options The secret JSON key.
+ * @returns The format, data and key.
+ * @throws {AuthError} `BAD_TOKEN_FILE` naming the file and the key, never a value.
+ *
+ * @example
+ * ```ts
+ * import { detectTokenFile } from "@latchkey/latchkey";
+ * console.assert(detectTokenFile({ token: "abc" }, "cave-secret.json").format === "secret");
+ * console.assert(detectTokenFile({ refresh_token: "r" }, "t.json").format === "oauth");
+ * console.assert(detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format === "token_info");
+ * ```
+ */
+export function detectTokenFile(
+  data: Record<string, unknown>,
+  path: string,
+  options: TokenFileOptions = {},
+): TokenFileData {
+  const tokenKey = options.tokenKey ?? "token";
+  const bad = (detail: string) =>
+    new AuthError("BAD_TOKEN_FILE", `Cannot read token file "${path}": ${detail}`);
+  const isInfo = "jwt_token" in data || "client_secret" in data ||
+    ("client_id" in data && "refresh_token" in data && !("access_token" in data));
+  if (isInfo) {
+    for (const key of ["client_id", "client_secret", "refresh_token", "jwt_token"]) {
+      if (key in data && data[key] !== null && typeof data[key] !== "string") {
+        throw bad(`key "${key}" must be a string`);
+      }
+    }
+    if (
+      !nonEmptyString(data.jwt_token) && !nonEmptyString(data.client_secret) &&
+      !nonEmptyString(data.refresh_token)
+    ) {
+      throw bad(`key "client_secret", "refresh_token" or "jwt_token" is missing`);
+    }
+    return { format: "token_info", data, tokenKey };
+  }
+  if ("access_token" in data || "refresh_token" in data) {
+    for (const key of ["access_token", "refresh_token", "id_token", "token_type", "scope"]) {
+      if (key in data && data[key] !== null && typeof data[key] !== "string") {
+        throw bad(`key "${key}" must be a string`);
+      }
+    }
+    for (const key of ["expires_at", "expires", "expires_in", "issued_at"]) {
+      if (key in data && data[key] !== null && typeof data[key] !== "number") {
+        throw bad(`key "${key}" must be a number of seconds`);
+      }
+    }
+    if (!nonEmptyString(data.access_token) && !nonEmptyString(data.refresh_token)) {
+      throw bad(`key "access_token" or "refresh_token" must be a non-empty string`);
+    }
+    return { format: "oauth", data, tokenKey };
+  }
+  if (tokenKey in data) {
+    if (!nonEmptyString(data[tokenKey])) throw bad(`key "${tokenKey}" must be a non-empty string`);
+    return { format: "secret", data, tokenKey };
+  }
+  throw bad(
+    `no "access_token", "refresh_token", "${tokenKey}" or "jwt_token" key (not a known token file format)`,
+  );
+}
+
+/** What a token file yields: a credential and, for token_info, the client id. */
+export interface TokenFileMaterial {
+  /** The credential read from the file. */
+  credential: Credential;
+  /** The client id named in the file, if any. */
+  clientId: string | undefined;
+}
+
+/**
+ * Reads the credential out of a parsed token file.
+ *
+ * @param file The parsed file.
+ * @param path The file, for messages.
+ * @param writtenAt The file's modification time, from which `expires_in` counts.
+ * @returns The credential and client id.
+ * @throws {AuthError} `CONFLICTING_CREDENTIALS` when a token_info file holds a
+ * `client_secret` and a different `refresh_token`.
+ */
+export function tokenFileMaterial(
+  file: TokenFileData,
+  path: string,
+  writtenAt: number,
+): TokenFileMaterial {
+  const { data } = file;
+  switch (file.format) {
+    case "oauth":
+      return {
+        credential: credentialFromTokenJson(data, writtenAt),
+        clientId: nonEmptyString(data.client_id) ? data.client_id : undefined,
+      };
+    case "secret":
+      return {
+        credential: new Credential({ accessToken: data[file.tokenKey] as string }),
+        clientId: undefined,
+      };
+    case "token_info": {
+      const secret = nonEmptyString(data.client_secret) ? data.client_secret : undefined;
+      const refresh = nonEmptyString(data.refresh_token) ? data.refresh_token : undefined;
+      if (secret && refresh && secret !== refresh) {
+        throw new AuthError(
+          "CONFLICTING_CREDENTIALS",
+          `Cannot read token file "${path}": keys "client_secret" and "refresh_token" hold different values`,
+          { hint: "keep only one of them" },
+        );
+      }
+      const clientId = nonEmptyString(data.client_id) ? data.client_id : undefined;
+      return {
+        credential: new Credential({
+          accessToken: nonEmptyString(data.jwt_token) ? data.jwt_token : undefined,
+          refreshToken: refresh ?? secret,
+          clientId,
+        }),
+        clientId,
+      };
+    }
+  }
+}
+
+/**
+ * Returns the file's keys updated with a new credential, in the file's own
+ * format, every other key kept.
+ *
+ * @param file The parsed file as last read.
+ * @param credential The new credential.
+ * @returns The new JSON object to write.
+ */
+export function updateTokenFile(
+  file: TokenFileData,
+  credential: Credential,
+): Record<string, unknown> {
+  const data = { ...file.data };
+  const access = credential.accessToken?.reveal();
+  const refresh = credential.refreshToken?.reveal();
+  switch (file.format) {
+    case "secret":
+      if (access) data[file.tokenKey] = access;
+      return data;
+    case "token_info":
+      if (access) data.jwt_token = access;
+      if (refresh) {
+        if ("client_secret" in data) data.client_secret = refresh;
+        if ("refresh_token" in data || !("client_secret" in data)) data.refresh_token = refresh;
+      }
+      if (credential.clientId && !data.client_id) data.client_id = credential.clientId;
+      return data;
+    case "oauth": {
+      const fresh = credentialToTokenJson(credential);
+      const expiryKey = "expires" in data && !("expires_at" in data) ? "expires" : "expires_at";
+      if (fresh.expires_at !== undefined && expiryKey === "expires") {
+        fresh.expires = fresh.expires_at;
+        delete fresh.expires_at;
+      }
+      if (!credential.refreshToken) delete data.refresh_token;
+      return { ...data, ...fresh };
+    }
+  }
+}
