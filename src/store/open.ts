@@ -6,10 +6,10 @@
  */
 
 import type { StoreName } from "../config.ts";
+import { AuthError } from "../errors.ts";
 import { FileStore } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import type { CredentialStore } from "./types.ts";
-import { AuthError } from "../errors.ts";
 
 /** What opening a store may need. */
 export interface OpenStoreOptions {
@@ -23,7 +23,7 @@ const memory = new MemoryStore();
 
 /**
  * Opens the store with this name. `auto` reads from the file store; a login
- * with `auto` settles on a concrete store (see `chooseLoginStore`).
+ * with `auto` settles on a concrete store (see {@linkcode chooseLoginStore}).
  *
  * @param name The store name.
  * @param options Connection settings.
@@ -39,14 +39,14 @@ export function openStore(
       return Promise.resolve(new FileStore());
     case "memory":
       return Promise.resolve(memory);
+    // KEYRING-CASE (owned by the keyring store work)
+    // FLEET-CASES (owned by the fleet store work)
     default:
       void options;
-      throw new AuthError(
-        "STORE_UNAVAILABLE",
-        `The "${name}" store is not available in this build`,
-        {
+      return Promise.reject(
+        new AuthError("STORE_UNAVAILABLE", `The "${name}" store is not available in this build`, {
           hint: "use --store file",
-        },
+        }),
       );
   }
 }
