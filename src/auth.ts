@@ -162,6 +162,7 @@ async function hashKey(parts: string[]): Promise<string> {
 export class Auth {
   #options: AuthOptions;
   #context: Promise<Context> | undefined;
+  #built: Context | undefined;
 
   /**
    * `fetch` with a bearer token for the API origins; same signature and
@@ -172,13 +173,13 @@ export class Auth {
   /** @param options Where the credential comes from and how it is used. */
   constructor(options: AuthOptions = {}) {
     this.#options = { ...options };
-    this.fetch = async (input, init) => (await this.#ready()).fetch(input, init);
+    this.fetch = async (input, init) => (this.#built ?? await this.#ready()).fetch(input, init);
   }
 
   #ready(): Promise<Context> {
     if (!this.#context) {
       this.#context = this.#build();
-      this.#context.catch(() => {
+      this.#context.then((context) => this.#built = context, () => {
         this.#context = undefined; // a failure is not cached
       });
     }
@@ -252,7 +253,16 @@ export class Auth {
     if (r.apiOrigins.length === 0) logger().debug("no API origins: auth.fetch sends no token");
     const fetch = createAuthFetch({
       apiOrigins: r.apiOrigins,
-      getToken: (signal) => this.token({ signal }),
+      getToken: async (signal) => {
+        const cached = session.cachedToken();
+        if (cached !== undefined) return cached;
+        try {
+          return (await session.credential({ signal })).accessToken!.reveal();
+        } catch (error) {
+          if (!(error instanceof LoginRequiredError) || !o.interactive) throw error;
+          return await this.token({ signal });
+        }
+      },
       renew: async (rejected, signal) => {
         if (!session.renewable) return undefined;
         const c = await session.credential({ rejected, signal });

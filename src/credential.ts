@@ -205,16 +205,21 @@ export function credentialToTokenJson(credential: Credential): Record<string, un
   if (credential.accessToken) out.access_token = credential.accessToken.reveal();
   out.token_type = credential.tokenType;
   if (credential.expiresAt !== undefined) {
-    out.expires_at = Math.floor(credential.expiresAt);
+    out.expires_at = millis(credential.expiresAt);
     out.expires_in = credential.expiresIn();
   }
-  out.issued_at = Math.floor(credential.issuedAt);
+  out.issued_at = millis(credential.issuedAt);
   if (credential.refreshToken) out.refresh_token = credential.refreshToken.reveal();
   if (credential.idToken) out.id_token = credential.idToken.reveal();
   if (credential.scope) out.scope = credential.scope;
   if (credential.issuer) out.issuer = credential.issuer;
   if (credential.clientId) out.client_id = credential.clientId;
   return out;
+}
+
+/** Seconds with millisecond precision: short tokens need sub-second expiry. */
+function millis(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
 }
 
 function str(value: unknown): string | undefined {

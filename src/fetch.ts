@@ -96,10 +96,14 @@ export function createAuthFetch(
   return async function authFetch(input, init) {
     const inner = options.fetch ?? globalThis.fetch;
     const fromRequest = input instanceof Request ? input : undefined;
-    let url = new URL(fromRequest ? fromRequest.url : String(input));
+    let url = new URL(
+      fromRequest ? fromRequest.url : input instanceof URL ? input.href : String(input),
+    );
     let method = (init?.method ?? fromRequest?.method ?? "GET").toUpperCase();
-    const headers = new Headers(fromRequest?.headers);
-    if (init?.headers) new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+    const headers = new Headers(fromRequest?.headers ?? init?.headers);
+    if (fromRequest && init?.headers) {
+      new Headers(init.headers).forEach((v, k) => headers.set(k, v));
+    }
     if (options.userAgent && !headers.has("user-agent")) {
       headers.set("user-agent", options.userAgent);
     }
@@ -110,12 +114,15 @@ export function createAuthFetch(
     const userAuthorization = headers.has("authorization");
     const origin = url.origin;
     const deadline = Date.now() + timeoutMs;
-    const rest: RequestInit = { ...init };
-    delete rest.headers;
-    delete rest.body;
-    delete rest.method;
-    delete rest.redirect;
-    delete rest.signal;
+    let rest: RequestInit | undefined;
+    if (init) {
+      rest = { ...init };
+      delete rest.headers;
+      delete rest.body;
+      delete rest.method;
+      delete rest.redirect;
+      delete rest.signal;
+    }
 
     let token: string | undefined;
     let renewed = false;
@@ -123,25 +130,26 @@ export function createAuthFetch(
     for (let hop = 0;; hop++) {
       const sameOrigin = url.origin === origin;
       const inject = sameOrigin && allowed.has(origin) && !userAuthorization;
-      const hopHeaders = new Headers(headers);
+      // Credentials never cross origins; once a hop left the origin, the
+      // caller's own Authorization and Cookie are gone for the rest of the chain.
+      const hopHeaders = headers;
       if (!sameOrigin) {
         hopHeaders.delete("authorization");
         hopHeaders.delete("cookie");
-      }
+      } else if (!inject && !userAuthorization) hopHeaders.delete("authorization");
       if (inject) {
         token ??= await options.getToken(signal);
         hopHeaders.set("authorization", `Bearer ${token}`);
       }
       let response: Response;
       try {
-        response = await inner(url, {
-          ...rest,
-          method,
-          headers: hopHeaders,
-          body: body ?? null,
-          redirect: "manual",
-          ...(signal ? { signal } : {}),
-        });
+        const requestInit: RequestInit = rest ? { ...rest } : {};
+        requestInit.method = method;
+        requestInit.headers = hopHeaders;
+        requestInit.redirect = "manual";
+        if (body !== undefined && body !== null) requestInit.body = body;
+        if (signal) requestInit.signal = signal;
+        response = await inner(url.href, requestInit);
       } catch (error) {
         if (signal?.aborted || !(error instanceof TypeError)) throw error;
         if (!canRetry(method, body) || !(await waitToRetry(undefined))) throw error;

@@ -56,6 +56,7 @@ export class Session {
   #options: SessionOptions;
   #current: Credential | undefined;
   #loaded = false;
+  #loading: Promise<Credential | undefined> | undefined;
   #inflight: Promise<Credential> | undefined;
 
   /** @param options Store, key, seed and renewer. */
@@ -85,11 +86,17 @@ export class Session {
    * @returns The credential, if any.
    */
   async peek(): Promise<Credential | undefined> {
-    if (!this.#loaded) {
-      this.#current = (await this.#options.store.read(this.#options.key)) ?? this.#options.seed;
-      this.#loaded = true;
-    }
-    return this.#current;
+    if (this.#loaded) return this.#current;
+    this.#loading ??= this.#options.store.read(this.#options.key).then((stored) => {
+      if (!this.#loaded) {
+        this.#current = stored ?? this.#options.seed;
+        this.#loaded = true;
+      }
+      return this.#current;
+    }).finally(() => {
+      this.#loading = undefined;
+    });
+    return await this.#loading;
   }
 
   /**
@@ -119,6 +126,18 @@ export class Session {
     if (c.needsRefresh(this.#options.leeway)) return false;
     const left = c.expiresIn();
     return request.minTtl === undefined || left === undefined || left >= request.minTtl;
+  }
+
+  /**
+   * The access token when the credential in memory is valid for the request,
+   * without any I/O (the hot path of `fetch`).
+   *
+   * @param request Minimum lifetime.
+   * @returns The access token, or `undefined` when a read or renewal is needed.
+   */
+  cachedToken(request: TokenRequest = {}): string | undefined {
+    const c = this.#current;
+    return this.#loaded && this.#usable(c, request) ? c.accessToken!.reveal() : undefined;
   }
 
   /**

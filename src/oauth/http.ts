@@ -46,7 +46,7 @@ export function retryingFetch(
       let delay: number | undefined;
       let response: Response | undefined;
       try {
-        response = await inner(url, init);
+        response = await buffered(await inner(url, init));
         if (response.status !== 429 && response.status < 500) return response;
         delay = parseRetryAfter(response.headers.get("retry-after"));
       } catch (error) {
@@ -67,4 +67,27 @@ export function retryingFetch(
       await sleep(delay, init.signal);
     }
   };
+}
+
+/**
+ * Reads the whole body, so that a connection broken mid-body is a network
+ * error here (and retried) rather than a parse error later.
+ */
+async function buffered(response: Response): Promise<Response> {
+  let body: ArrayBuffer;
+  try {
+    body = await response.arrayBuffer();
+  } catch (error) {
+    throw new TypeError(`Fetch failed: the connection broke while reading the answer`, {
+      cause: error,
+    });
+  }
+  const status = response.status;
+  const copy = new Response(status === 204 || status === 304 ? null : body, {
+    status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  Object.defineProperty(copy, "url", { value: response.url });
+  return copy;
 }

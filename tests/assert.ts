@@ -1,0 +1,65 @@
+// Minimal assertions (JSR's @std/assert cannot be installed here): `node:assert`
+// does the comparing; these wrappers give the std-like names the tests use.
+import nodeAssert from "node:assert/strict";
+
+/** Asserts that a condition holds. */
+export function assert(condition: unknown, message?: string): asserts condition {
+  nodeAssert.ok(condition, message);
+}
+
+/** Asserts deep equality. */
+export function assertEquals<T>(actual: T, expected: T, message?: string): void {
+  nodeAssert.deepStrictEqual(actual, expected, message);
+}
+
+/** Asserts deep inequality. */
+export function assertNotEquals<T>(actual: T, expected: T, message?: string): void {
+  nodeAssert.notDeepStrictEqual(actual, expected, message);
+}
+
+/** Asserts that `text` contains `part`. */
+export function assertStringIncludes(text: string, part: string, message?: string): void {
+  nodeAssert.ok(
+    text.includes(part),
+    message ?? `expected ${JSON.stringify(text)} to include ${JSON.stringify(part)}`,
+  );
+}
+
+/** Asserts that a promise rejects with an instance of `ErrorClass`, and returns the error. */
+export async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  ErrorClass: new (...args: any[]) => E,
+  message?: string,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (error) {
+    nodeAssert.ok(
+      error instanceof ErrorClass,
+      message ??
+        `expected ${ErrorClass.name}, got ${
+          error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+        }`,
+    );
+    return error as E;
+  }
+  throw new nodeAssert.AssertionError({
+    message: message ?? `expected a rejection with ${ErrorClass.name}`,
+  });
+}
+
+/** Asserts that a function throws an instance of `ErrorClass`, and returns the error. */
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  // deno-lint-ignore no-explicit-any
+  ErrorClass: new (...args: any[]) => E,
+): E {
+  try {
+    fn();
+  } catch (error) {
+    nodeAssert.ok(error instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(error)}`);
+    return error as E;
+  }
+  throw new nodeAssert.AssertionError({ message: `expected a throw of ${ErrorClass.name}` });
+}
