@@ -40,6 +40,7 @@ export async function browserLogin(
   const signal = deadlineSignal(options.timeout, options.signal);
 
   const { promise, resolve, reject } = Promise.withResolvers<Credential>();
+  promise.catch(() => {}); // settled early (a callback while onPrompt runs): awaited below
   let done = false;
   const app = new Hono();
   app.get("/callback", async (c) => {

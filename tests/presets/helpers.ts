@@ -1,0 +1,260 @@
+// Shared set-up of the preset tests: each test file runs in its own child process (the
+// presets read HOME, XDG_*, the current folder and variables, which `deno test --parallel`
+// shares between all test files of its one process), an isolated HOME (and XDG folders,
+// current folder and the variables the Python clients read), captured warnings and stdout,
+// exact error checks, unsigned JWTs and small loopback servers.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AuthError, type AuthErrorCode } from "../../src/errors.ts";
+import { type Logger, setLogger } from "../../src/log.ts";
+
+export { assert };
+
+const CHILD_FLAG = "LATCHKEY_PRESETS_CHILD";
+const repoRoot = new URL("../../", import.meta.url).pathname;
+
+/** What a preset test is given. */
+export type PresetTest = (
+  name: string,
+  fn: () => Promise<void>,
+  options?: { ignore?: boolean },
+) => void;
+
+interface ChildResult {
+  ok: boolean;
+  detail: string;
+}
+
+async function runChild(moduleUrl: string): Promise<Map<number, ChildResult>> {
+  const env: Record<string, string> = { [CHILD_FLAG]: "1", NO_COLOR: "1" };
+  for (const name of ["PATH", "HOME", "XDG_CACHE_HOME", "DENO_DIR", "TMPDIR", "LANG"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--allow-all",
+      "--no-check", // the parent has checked this very file
+      "--reporter=tap",
+      "--config",
+      join(repoRoot, "deno.json"),
+      new URL(moduleUrl).pathname,
+    ],
+    cwd: repoRoot,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(output.stdout).split("\n");
+  const results = new Map<number, ChildResult>();
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^(not )?ok (\d+) - /.exec(lines[i]!);
+    if (!match) continue;
+    let detail = "";
+    if (match[1] && lines[i + 1]?.trim() === "---") {
+      try {
+        detail = JSON.parse(lines[i + 2]!.trim()).message;
+      } catch {
+        detail = lines[i + 2] ?? "";
+      }
+    }
+    results.set(Number(match[2]), { ok: !match[1], detail });
+  }
+  if (results.size === 0) {
+    results.set(0, { ok: false, detail: new TextDecoder().decode(output.stderr) });
+  }
+  return results;
+}
+
+/**
+ * Declares the tests of one file. In `deno test` they run in a child process
+ * of their own (one per file, started by the first test), where changing
+ * HOME, the environment and the current folder touches nothing else; each
+ * test here reports its result there.
+ *
+ * @param moduleUrl The test file's `import.meta.url`.
+ * @returns `Deno.test` for these tests.
+ */
+export function presetTests(moduleUrl: string): PresetTest {
+  if (Deno.env.get(CHILD_FLAG) === "1") {
+    return (name, fn, options = {}) => Deno.test({ name, fn, ignore: options.ignore ?? false });
+  }
+  let child: Promise<Map<number, ChildResult>> | undefined;
+  let count = 0;
+  return (name, _fn, options = {}) => {
+    const index = ++count;
+    Deno.test({
+      name,
+      ignore: options.ignore ?? false,
+      fn: async () => {
+        child ??= runChild(moduleUrl);
+        const results = await child;
+        const result = results.get(index);
+        if (!result) {
+          throw new Error(`no result from the child process: ${results.get(0)?.detail ?? ""}`);
+        }
+        if (!result.ok) throw new Error(result.detail);
+      },
+    });
+  };
+}
+
+/** Variables a preset reads; cleared in an isolated environment. */
+const CLEARED =
+  /^(DESCARTESLABS_|FREVA_|ANACONDA_CLOUD_|LATCHKEY_|BROWSER_SESSION$|SLURM_JOB_ID$|PBS_JOBID$|JOB_ID$|LSB_JOBID$|OAR_JOB_ID$|KUBERNETES_SERVICE_HOST$|JUPYTERHUB_USER$|XDG_CACHE_HOME$)/;
+
+/** An isolated home folder; `restore()` puts the environment and the current folder back. */
+export interface Home {
+  /** The temporary HOME. */
+  path: string;
+  /** Joins a path below HOME. */
+  at(...parts: string[]): string;
+  /** Warnings logged since the home was made. */
+  warnings: string[];
+  /** Puts everything back and removes the folder. */
+  restore(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Points HOME and XDG_CONFIG_HOME at a fresh folder, moves into it, clears the
+ * variables presets read and captures warnings.
+ */
+export async function isolatedHome(): Promise<Home> {
+  const path = await Deno.makeTempDir({ prefix: "latchkey-presets-" });
+  const saved = Deno.env.toObject();
+  const cwd = Deno.cwd();
+  for (const name of Object.keys(saved)) if (CLEARED.test(name)) Deno.env.delete(name);
+  Deno.env.set("HOME", path);
+  Deno.env.set("XDG_CONFIG_HOME", join(path, ".config"));
+  Deno.chdir(path);
+  const warnings: string[] = [];
+  const previous: Logger = setLogger({ warn: (m) => warnings.push(m), debug: () => {} });
+  const restore = async () => {
+    setLogger(previous);
+    Deno.chdir(cwd);
+    for (const name of Object.keys(Deno.env.toObject())) {
+      if (!(name in saved)) Deno.env.delete(name);
+    }
+    for (const [name, value] of Object.entries(saved)) Deno.env.set(name, value);
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+  };
+  return {
+    path,
+    at: (...parts) => join(path, ...parts),
+    warnings,
+    restore,
+    [Symbol.asyncDispose]: restore,
+  };
+}
+
+/** The permission bits of a file or folder. */
+export async function modeOf(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+/** Writes a file with a given mode (as a Python client with umask 022 would: 0644). */
+export async function writeFileWithMode(path: string, text: string, mode = 0o644): Promise<void> {
+  await Deno.mkdir(join(path, ".."), { recursive: true });
+  await Deno.writeTextFile(path, text);
+  await Deno.chmod(path, mode);
+}
+
+/** Runs `fn` with `console.log` captured; returns what it printed and returned. */
+export async function captureStdout<T>(
+  fn: () => T | Promise<T>,
+): Promise<{ out: string; value: T }> {
+  const original = console.log;
+  const lines: string[] = [];
+  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  try {
+    const value = await fn();
+    return { out: lines.join("\n"), value };
+  } finally {
+    console.log = original;
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E> = new (...args: any[]) => E;
+
+/** Asserts a rejection with exactly this class (not a subclass) and code; returns the error. */
+export async function rejectsWith<E extends Error>(
+  fn: () => Promise<unknown>,
+  errorClass: ErrorClass<E>,
+  code?: AuthErrorCode,
+): Promise<E> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) assert.fail(`expected a rejection with ${errorClass.name}`);
+  assert.ok(
+    caught instanceof Error && caught.constructor === errorClass,
+    `expected exactly ${errorClass.name}, got ${
+      caught instanceof Error ? `${caught.constructor.name}: ${caught.message}` : String(caught)
+    }`,
+  );
+  if (code !== undefined) {
+    assert.ok(caught instanceof AuthError);
+    assert.equal(caught.code, code, caught.message);
+  }
+  return caught as E;
+}
+
+const b64url = (value: object) =>
+  new TextEncoder().encode(JSON.stringify(value)).toBase64({
+    alphabet: "base64url",
+    omitPadding: true,
+  });
+
+/** An unsigned JWT with these claims (clients never verify access tokens). */
+export function fakeJwt(claims: Record<string, unknown>): string {
+  return `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims)}.`;
+}
+
+/** Seconds since the epoch. */
+export function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A server on loopback for a test. */
+export interface TestServer extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** Every request it received (cloned, bodies readable). */
+  requests: Request[];
+  close(): Promise<void>;
+}
+
+/** Serves a handler on 127.0.0.1 at a free port, recording requests. */
+export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
+  const requests: Request[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const body = request.body ? await request.arrayBuffer() : undefined;
+    const copy = () =>
+      new Request(request.url, { method: request.method, headers: request.headers, body });
+    requests.push(copy());
+    return await handler(copy());
+  });
+  const close = async () => {
+    await server.shutdown().catch(() => {});
+  };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Hex SHA-1, as Python's `hashlib.sha1(...).hexdigest()`. */
+export async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return new Uint8Array(digest).toHex();
+}

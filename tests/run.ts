@@ -1,0 +1,82 @@
+/**
+ * `deno task test`: every test file in its own `deno test` process, as many at
+ * a time as there are cores, then the doc tests (`deno test --doc`) of every
+ * entry point and module.
+ *
+ * Why not one `deno test --parallel`: its modules share one process, so one
+ * file's `HOME`, `LATCHKEY_*` variables and current folder leak into the
+ * others. The isolated HOME each file sets up is real only in a process of
+ * its own.
+ *
+ * Each file's output is printed whole when it ends; the last line adds up the
+ * files' own summaries: `ok | N passed | N failed | N ignored`.
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const jobs = Number(Deno.env.get("DENO_JOBS") ?? navigator.hardwareConcurrency ?? 2);
+const only = Deno.args.length ? Deno.args : undefined;
+
+async function testFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory && entry.name !== "fixtures") out.push(...await testFiles(path));
+    else if (entry.isFile && /_test\.ts$/.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+// Long files first, so that the two cores finish together.
+const weight = (f: string) =>
+  /cross_process|concurrency|soak|real\/|crash|fleet|cli\//.test(f) ? 0 : 1;
+const files = (only ?? await testFiles(`${root}tests`)).sort((a, b) => weight(a) - weight(b));
+const runs: { name: string; args: string[] }[] = files.map((f) => ({
+  name: f.replace(root, ""),
+  args: ["test", "--allow-all", f],
+}));
+if (!only) {
+  runs.push({
+    name: "doc examples",
+    args: ["test", "--allow-all", "--doc", "mod.ts", "testing.ts", "presets.ts", "src/"],
+  });
+}
+
+const totals = { passed: 0, failed: 0, ignored: 0 };
+const broken: string[] = [];
+let next = 0;
+const started = Date.now();
+
+async function worker() {
+  while (next < runs.length) {
+    const run = runs[next++]!;
+    const t0 = Date.now();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: run.args,
+      cwd: root,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    const summary = text.match(
+      /^(ok|FAILED) \| (\d+) passed.*?\| (\d+) failed(?:.*?\| (\d+) ignored)?/m,
+    );
+    if (summary) {
+      totals.passed += Number(summary[2]);
+      totals.failed += Number(summary[3]);
+      totals.ignored += Number(summary[4] ?? 0);
+    }
+    if (!out.success || !summary) broken.push(run.name);
+    const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+    console.log(`\n──── ${run.name} (${seconds} s) ────\n${text.trimEnd()}`);
+  }
+}
+
+await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (broken.length) console.log(`\nfiles that failed: ${broken.join(", ")}`);
+const verdict = broken.length || totals.failed ? "FAILED" : "ok";
+console.log(
+  `\n${verdict} | ${totals.passed} passed | ${totals.failed} failed | ${totals.ignored} ignored (${seconds}s)`,
+);
+Deno.exit(verdict === "ok" ? 0 : 1);
