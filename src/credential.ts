@@ -32,6 +32,16 @@ export interface CredentialInit {
 /** The longest default leeway, in seconds. */
 export const MAX_DEFAULT_LEEWAY = 300;
 
+/** The latest time a `Date` can hold, in seconds (year 275760). */
+const MAX_TIME = 8.64e12;
+
+/** A time in seconds, or `undefined` when it is not one a `Date` can hold. */
+function time(value: number | undefined): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) && Math.abs(value) <= MAX_TIME
+    ? value
+    : undefined;
+}
+
 function secret(value: string | Secret | undefined): Secret | undefined {
   if (value === undefined || value === "") return undefined;
   return typeof value === "string" ? new Secret(value) : value;
@@ -81,8 +91,9 @@ export class Credential {
     this.refreshToken = secret(init.refreshToken);
     this.idToken = secret(init.idToken);
     const claims = this.accessToken ? decodeJwt(this.accessToken.reveal())?.payload : undefined;
-    this.expiresAt = init.expiresAt ?? claims?.exp;
-    this.issuedAt = init.issuedAt ?? claims?.iat ?? Math.floor(Date.now() / 1000);
+    // An expiry beyond what a Date can hold (`expires_in: 1e308`) is no known expiry.
+    this.expiresAt = time(init.expiresAt ?? claims?.exp);
+    this.issuedAt = time(init.issuedAt ?? claims?.iat) ?? Math.floor(Date.now() / 1000);
     this.scope = init.scope || (typeof claims?.scope === "string" ? claims.scope : undefined);
     this.tokenType = init.tokenType || "Bearer";
     this.issuer = init.issuer ?? claims?.iss;
@@ -251,13 +262,22 @@ export function credentialFromTokenJson(
   const absolute = num(json.expires_at) ?? num(json.expires);
   const expiresAt = absolute ??
     (expiresIn !== undefined ? (issuedAt ?? writtenAt) + expiresIn : undefined);
+  const accessToken = str(json.access_token);
+  // Without "issued_at", an absolute expiry's lifetime counts from when the
+  // file was written (unless the token is a JWT with its own "iat"): else the
+  // issue time would be "now" at every read and the default leeway (half the
+  // remaining time) would never come due before the expiry itself.
+  const writtenBeforeExpiry = absolute !== undefined && writtenAt < absolute &&
+    (accessToken === undefined || decodeJwt(accessToken)?.payload.iat === undefined);
   return new Credential({
-    accessToken: str(json.access_token),
+    accessToken,
     refreshToken: str(json.refresh_token),
     idToken: str(json.id_token),
     expiresAt,
     issuedAt: issuedAt ??
-      (expiresIn !== undefined && absolute === undefined ? writtenAt : undefined),
+      ((expiresIn !== undefined && absolute === undefined) || writtenBeforeExpiry
+        ? writtenAt
+        : undefined),
     scope: str(json.scope),
     tokenType: str(json.token_type),
     issuer: str(json.issuer),

@@ -199,6 +199,11 @@ export function updateTokenFile(
         delete fresh.expires_at;
       }
       if (!credential.refreshToken) delete data.refresh_token;
+      // The old expiry belonged to the old access token: a new one without a
+      // known expiry must not inherit it (it would read back as expired).
+      for (const key of ["expires_at", "expires", "expires_in", "issued_at"]) {
+        if (!(key in fresh)) delete data[key];
+      }
       return { ...data, ...fresh };
     }
   }

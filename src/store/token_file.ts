@@ -5,11 +5,12 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import {
   assertPrivateFile,
+  DIR_MODE,
   ensurePrivateDir,
   FILE_MODE,
   readIfExists,
@@ -119,6 +120,11 @@ export class TokenFileStore implements CredentialStore {
       })
       : this.#last ?? { format: "oauth", data: {}, tokenKey: this.#options.tokenKey ?? "token" };
     const data = updateTokenFile(base, credential);
+    if (!current) {
+      // A new file may go to a folder that does not exist yet (created 0700;
+      // an existing folder is left as it is: it is the user's).
+      await Deno.mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+    }
     await writeFileAtomic(target, JSON.stringify(data, null, 2) + "\n");
     this.#last = { ...base, data };
   }

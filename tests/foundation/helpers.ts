@@ -1,0 +1,390 @@
+/**
+ * Helpers for the foundation tests: assertions that check the exact error class and code,
+ * temporary folders, secret files, fake JWTs, loopback servers, and `probe()`, which runs an
+ * `Auth` in a child process with its own environment, HOME, XDG_CONFIG_HOME and current folder.
+ *
+ * `deno test --parallel` runs every test file in one process, so a test must never change the
+ * environment, the current folder or the umask in-process: those would leak into the other
+ * files. Tests that need them go through `probe()`; in-process `Auth`s use
+ * {@linkcode NO_ENV_PREFIX}, `dotenv: false` and an explicit store.
+ *
+ * JSR is unreachable here, so the assertions are built on `node:assert`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { AuthError, type AuthErrorCode } from "../../src/errors.ts";
+
+/**
+ * Asserts deep, strict equality.
+ *
+ * @param actual The value under test.
+ * @param expected The expected value.
+ * @param message Shown on failure.
+ */
+export function assertEquals<T>(
+  actual: unknown,
+  expected: T,
+  message?: string,
+): asserts actual is T {
+  assert.deepStrictEqual(actual, expected, message);
+}
+
+/**
+ * Asserts that a condition holds.
+ *
+ * @param condition The condition.
+ * @param message Shown on failure.
+ */
+export function assertTrue(condition: unknown, message?: string): asserts condition {
+  assert.ok(condition, message);
+}
+
+/**
+ * Asserts that `text` does not contain `needle`.
+ *
+ * @param text The text under test.
+ * @param needle What must not appear.
+ * @param what What the text is, for the failure message.
+ */
+export function assertExcludes(text: string, needle: string, what = "text"): void {
+  if (text.includes(needle)) {
+    throw new assert.AssertionError({ message: `${what} contains "${needle}": ${text}` });
+  }
+}
+
+/**
+ * Asserts that `text` contains `needle`.
+ *
+ * @param text The text under test.
+ * @param needle What must appear.
+ */
+export function assertIncludes(text: string, needle: string): void {
+  if (!text.includes(needle)) {
+    throw new assert.AssertionError({ message: `expected "${needle}" in: ${text}` });
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E> = new (...args: any[]) => E;
+
+function checkError<E extends Error>(
+  error: unknown,
+  errorClass: ErrorClass<E>,
+  code: AuthErrorCode | undefined,
+): E {
+  if (!(error instanceof Error) || error.constructor !== errorClass) {
+    throw new assert.AssertionError({
+      message: `expected exactly ${errorClass.name}, got ${
+        error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)
+      }`,
+    });
+  }
+  if (code !== undefined) {
+    assertTrue(error instanceof AuthError, `${errorClass.name} is not an AuthError`);
+    assertEquals(error.code, code, `error code of: ${error.message}`);
+  }
+  return error as E;
+}
+
+/**
+ * Asserts that a promise rejects with exactly this error class (not a subclass) and code.
+ *
+ * @param fn The call under test.
+ * @param errorClass The exact class expected.
+ * @param code The expected `code` (for an `AuthError`).
+ * @returns The error, for further checks.
+ */
+export async function assertRejectsWith<E extends Error>(
+  fn: () => Promise<unknown>,
+  errorClass: ErrorClass<E>,
+  code?: AuthErrorCode,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (error) {
+    return checkError(error, errorClass, code);
+  }
+  throw new assert.AssertionError({ message: `expected a rejection with ${errorClass.name}` });
+}
+
+/**
+ * Asserts that a call throws exactly this error class and code.
+ *
+ * @param fn The call under test.
+ * @param errorClass The exact class expected.
+ * @param code The expected `code` (for an `AuthError`).
+ * @returns The error, for further checks.
+ */
+export function assertThrowsWith<E extends Error>(
+  fn: () => unknown,
+  errorClass: ErrorClass<E>,
+  code?: AuthErrorCode,
+): E {
+  try {
+    fn();
+  } catch (error) {
+    return checkError(error, errorClass, code);
+  }
+  throw new assert.AssertionError({ message: `expected ${errorClass.name} to be thrown` });
+}
+
+/** A temporary folder, removed by `await using`. */
+export interface TempDir extends AsyncDisposable {
+  /** Its real path (symbolic links resolved). */
+  path: string;
+}
+
+/**
+ * Makes a temporary folder that `await using` removes.
+ *
+ * @param prefix The folder name's prefix.
+ * @returns The folder.
+ */
+export async function tempDir(prefix = "latchkey-test-"): Promise<TempDir> {
+  const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** A unique environment prefix, so an in-process `Auth` reads no variable another test set. */
+export const NO_ENV_PREFIX = `LATCHKEY_FOUNDATION_TEST_${crypto.randomUUID().slice(0, 8)}_`;
+
+/** What an `Auth` does in a child process with its own environment (see `fixtures/auth_probe.ts`). */
+export interface ProbeScenario {
+  /** `Auth` options as JSON; `$ROOT` in a string is the scenario's temporary root. */
+  options?: Record<string, unknown>;
+  /** `token`, `status`, `inspect`, `credential`, `fileStore`. */
+  actions: string[];
+  /** Environment variables (the child gets only these, HOME, XDG_CONFIG_HOME and PATH). */
+  env?: Record<string, string>;
+  /**
+   * Files to create, by path relative to the root (`home/`, `xdg/` and `cwd/` exist; `cwd/` is
+   * the child's current folder). A value is text or JSON, written 0600 unless `mode` says.
+   */
+  files?: Record<string, unknown>;
+  /** Modes of some of those files. */
+  modes?: Record<string, number>;
+}
+
+/** An error as the probe reports it. */
+export interface ProbeError {
+  /** The constructor's name, e.g. `LoginRequiredError`. */
+  class: string;
+  /** The `AuthError` code, if any. */
+  code: AuthErrorCode | null;
+  /** The message. */
+  message: string;
+  /** The hint, if any. */
+  hint: string | null;
+  /** Inspection, stack and cause chain joined: everything a log could show. */
+  text: string;
+}
+
+/** One action's outcome. */
+export type ProbeResult =
+  // deno-lint-ignore no-explicit-any
+  | { ok: true; value: any }
+  | { ok: false; error: ProbeError };
+
+/** A finished probe; paths under the root read `$ROOT/...`. */
+export interface ProbeRun {
+  /** One result per action. */
+  results: ProbeResult[];
+  /** Warnings Latchkey logged. */
+  warnings: string[];
+}
+
+const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+const probeScript = new URL("./fixtures/auth_probe.ts", import.meta.url).pathname;
+let denoDir: Promise<string> | undefined;
+
+/**
+ * Deno's cache folder, so the children (whose HOME is temporary) find the cached npm packages.
+ * Asked of `deno info` with the account's home folder from the password database, not `$HOME`,
+ * which another test file in this process may have pointed elsewhere.
+ */
+function findDenoDir(): Promise<string> {
+  return denoDir ??= (async () => {
+    const fromEnv = Deno.env.get("DENO_DIR");
+    if (fromEnv) return fromEnv;
+    const env: Record<string, string> = { HOME: userInfo().homedir };
+    const cache = Deno.env.get("XDG_CACHE_HOME");
+    if (cache) env.XDG_CACHE_HOME = cache;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json"],
+      env,
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+  })();
+}
+
+/**
+ * Runs an `Auth` scenario in a child process with a clean environment, its own HOME,
+ * XDG_CONFIG_HOME and current folder, so nothing leaks between tests (`deno test --parallel`
+ * runs all test files in one process, where environment and current folder are shared).
+ *
+ * @param scenario Options, actions, environment and files.
+ * @returns The results, with the temporary root shown as `$ROOT`.
+ */
+export async function probe(scenario: ProbeScenario): Promise<ProbeRun> {
+  await using root = await tempDir("latchkey-probe-");
+  const fill = (text: string) => text.replaceAll("$ROOT", root.path);
+  for (const dir of ["home", "xdg", "cwd"]) await Deno.mkdir(join(root.path, dir), { mode: 0o700 });
+  for (const [name, content] of Object.entries(scenario.files ?? {})) {
+    const path = join(root.path, name);
+    await Deno.mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+    const text = typeof content === "string" ? content : JSON.stringify(content, null, 2);
+    await writeSecretFile(path, fill(text), scenario.modes?.[name] ?? 0o600);
+  }
+  const env: Record<string, string> = {
+    HOME: join(root.path, "home"),
+    XDG_CONFIG_HOME: join(root.path, "xdg"),
+    DENO_DIR: await findDenoDir(),
+    NO_COLOR: "1",
+  };
+  for (const name of ["PATH", "TMPDIR", "LANG"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(scenario.env ?? {})) env[name] = fill(value);
+  const input = fill(
+    JSON.stringify({ options: scenario.options ?? {}, actions: scenario.actions }),
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--config", join(repoRoot, "deno.json"), probeScript, input],
+    cwd: join(root.path, "cwd"),
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const stderr = new TextDecoder().decode(output.stderr);
+  if (output.code !== 0) throw new Error(`probe failed (${output.code}): ${stderr}`);
+  return JSON.parse(stdout.replaceAll(root.path, "$ROOT"));
+}
+
+/**
+ * The value of a successful probe action.
+ *
+ * @param result The action's result.
+ * @returns Its value.
+ */
+// deno-lint-ignore no-explicit-any
+export function ok(result: ProbeResult | undefined): any {
+  if (!result?.ok) {
+    throw new assert.AssertionError({
+      message: `expected success, got ${
+        JSON.stringify(result?.ok === false ? result.error : result)
+      }`,
+    });
+  }
+  return result.value;
+}
+
+/**
+ * Asserts that a probe action failed with exactly this error class and code.
+ *
+ * @param result The action's result.
+ * @param errorClass The class name, e.g. `LoginRequiredError`.
+ * @param code The code.
+ * @returns The error.
+ */
+export function failed(
+  result: ProbeResult | undefined,
+  errorClass: string,
+  code: AuthErrorCode,
+): ProbeError {
+  if (!result || result.ok) {
+    throw new assert.AssertionError({
+      message: `expected ${errorClass}, got ${JSON.stringify(result)}`,
+    });
+  }
+  assertEquals([result.error.class, result.error.code], [errorClass, code], result.error.message);
+  return result.error;
+}
+
+/**
+ * Writes a file with mode 0600 (as a credential file must be), creating its folder.
+ *
+ * @param path The file.
+ * @param content Text, or a value written as JSON.
+ * @param mode The mode.
+ */
+export async function writeSecretFile(
+  path: string,
+  content: unknown,
+  mode = 0o600,
+): Promise<void> {
+  const text = typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n";
+  await Deno.writeTextFile(path, text, { mode });
+  await Deno.chmod(path, mode);
+}
+
+/**
+ * The permission bits of a file or folder.
+ *
+ * @param path The path.
+ * @returns `mode & 0o777`.
+ */
+export async function modeOf(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o777;
+}
+
+/**
+ * An unsigned JWT with these claims (Latchkey decodes, never verifies).
+ *
+ * @param payload The claims.
+ * @returns The compact token.
+ */
+export function fakeJwt(payload: Record<string, unknown>): string {
+  const enc = (o: object) =>
+    new TextEncoder().encode(JSON.stringify(o)).toBase64({
+      alphabet: "base64url",
+      omitPadding: true,
+    });
+  return `${enc({ alg: "none", typ: "JWT" })}.${enc(payload)}.sig`;
+}
+
+/** Seconds since the epoch. */
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/** A loopback server that stops on `await using`. */
+export interface TestServer extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`. */
+  origin: string;
+  /** The port. */
+  port: number;
+}
+
+/**
+ * Serves a fetch handler on an ephemeral loopback port.
+ *
+ * @param handler The handler (e.g. a Hono app's `fetch`).
+ * @returns The running server.
+ */
+export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const port = server.addr.port;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
