@@ -499,6 +499,20 @@ export class Auth {
     return { revoked, deleted, warning };
   }
 
+  /**
+   * Releases what the store holds open (a Redis connection, a KV database).
+   * Also called by `await using`.
+   */
+  async close(): Promise<void> {
+    const context = this.#context && await this.#context.catch(() => undefined);
+    await context?.session.store.close?.();
+  }
+
+  /** Same as {@linkcode Auth.prototype.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** @returns A summary without secrets. */
   toJSON(): Record<string, unknown> {
     return { profile: this.#options.profile ?? null, issuer: this.#options.issuer ?? null };

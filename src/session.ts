@@ -58,6 +58,7 @@ export class Session {
   #loaded = false;
   #loading: Promise<Credential | undefined> | undefined;
   #inflight: Promise<Credential> | undefined;
+  #refused = new Set<string>();
 
   /** @param options Store, key, seed and renewer. */
   constructor(options: SessionOptions) {
@@ -158,7 +159,7 @@ export class Session {
   }
 
   async #renew(request: TokenRequest): Promise<Credential> {
-    const { renewer, store, key } = this.#options;
+    const { renewer } = this.#options;
     const current = this.#current;
     if (!renewer?.canRenew(current ?? this.#options.seed)) {
       if (current?.accessToken && !current.isExpired() && request.rejected === undefined) {
@@ -177,6 +178,29 @@ export class Session {
           : "No credential found",
       );
     }
+    if (current?.refreshToken && this.#refused.has(current.refreshToken.reveal())) {
+      throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)");
+    }
+    try {
+      return await this.#renewLocked(request, renewer, current);
+    } catch (error) {
+      // The store is down (a fleet store's server, a locked keychain): a token
+      // still valid keeps serving until it expires; only a needed renewal fails.
+      const storeDown = error instanceof AuthError && error.code === "STORE_UNAVAILABLE";
+      if (storeDown && current?.accessToken && !current.isExpired() && !request.rejected) {
+        logger().warn(`${error.message}; using the current token until it expires`);
+        return current;
+      }
+      throw error;
+    }
+  }
+
+  async #renewLocked(
+    request: TokenRequest,
+    renewer: Renewer,
+    current: Credential | undefined,
+  ): Promise<Credential> {
+    const { store, key } = this.#options;
     return await store.lock(key, async () => {
       const latest = await store.read(key);
       if (this.#usable(latest, request)) {
@@ -190,6 +214,9 @@ export class Session {
         next = await renewer.renew(base, request.signal);
       } catch (error) {
         if (error instanceof OAuthError && error.error === "invalid_grant") {
+          // Never present a refused refresh token again (one from options or
+          // the environment would otherwise be retried on every call).
+          if (base?.refreshToken) this.#refused.add(base.refreshToken.reveal());
           if (this.#options.forgetOnInvalidGrant) await store.delete(key);
           this.#current = undefined;
           throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)", {

@@ -32,12 +32,22 @@ const weight = (f: string) =>
 const files = (only ?? await testFiles(`${root}tests`)).sort((a, b) => weight(a) - weight(b));
 const runs: { name: string; args: string[] }[] = files.map((f) => ({
   name: f.replace(root, ""),
-  args: ["test", "--allow-all", f],
+  args: ["test", "--allow-all", "--unstable-kv", f],
 }));
 if (!only) {
   runs.push({
     name: "doc examples",
-    args: ["test", "--allow-all", "--doc", "mod.ts", "testing.ts", "presets.ts", "src/"],
+    args: [
+      "test",
+      "--allow-all",
+      "--unstable-kv",
+      "--doc",
+      "mod.ts",
+      "testing.ts",
+      "presets.ts",
+      "fleet.ts",
+      "src/",
+    ],
   });
 }
 

@@ -43,6 +43,8 @@ export interface CredentialStore {
   lock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** The keys that hold a credential. */
   list(): Promise<string[]>;
+  /** Releases connections (fleet stores); optional. */
+  close?(): Promise<void>;
 }
 
 /**
