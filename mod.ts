@@ -68,6 +68,17 @@ export {
 export { redact, Secret } from "./src/secret.ts";
 export { type Renewer, Session, type SessionOptions, type TokenRequest } from "./src/session.ts";
 export { FileStore, type FileStoreOptions } from "./src/store/file.ts";
+export {
+  AutoStore,
+  type AutoStoreOptions,
+  Keychain,
+  type KeychainItemOptions,
+  type KeychainOptions,
+  KEYRING_TIMEOUT,
+  keyringAnswers,
+  KeyringStore,
+  type KeyringStoreOptions,
+} from "./src/store/keyring.ts";
 export { MemoryStore } from "./src/store/memory.ts";
 export { TokenFileStore, type TokenFileStoreOptions } from "./src/store/token_file.ts";
 export type { CredentialStore, StoreKind } from "./src/store/types.ts";

@@ -356,7 +356,13 @@ export class Auth {
       profile: r.profile,
       issuer: r.issuer ?? c?.issuer ?? null,
       clientId: r.clientId ?? c?.clientId ?? null,
-      source: c || renewable ? source : "none",
+      // A store-held credential reports the store that holds it (with "auto",
+      // the file or the keychain, known only once read).
+      source: !c && !renewable
+        ? "none"
+        : source === "file" || source === session.store.kind
+        ? session.store.kind as CredentialSource
+        : source,
       path: session.store.kind === "file" || session.store.kind === "token-file"
         ? session.store.location(session.key) ?? null
         : null,

@@ -106,12 +106,14 @@ export class Session {
    * @param credential The new credential.
    */
   async save(credential: Credential): Promise<void> {
+    // Held in memory first: a store that fails to save (a locked keychain)
+    // must not make the process forget the login it just made.
+    this.#current = credential;
+    this.#loaded = true;
     await this.#options.store.lock(
       this.#options.key,
       () => this.#options.store.write(this.#options.key, credential),
     );
-    this.#current = credential;
-    this.#loaded = true;
   }
 
   /** Forgets the credential in memory and in the store. */

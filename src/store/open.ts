@@ -19,11 +19,11 @@ export interface OpenStoreOptions {
   kvPath?: string | undefined;
 }
 
-const memory = new MemoryStore();
-
 /**
- * Opens the store with this name. `auto` reads from the file store; a login
- * with `auto` settles on a concrete store (see {@linkcode chooseLoginStore}).
+ * Opens the store with this name. `auto` is the file store and the OS keyring
+ * together (see `AutoStore`): the file answers first, without running any
+ * keyring tool; a login with `auto` settles on a concrete store (see
+ * {@linkcode chooseLoginStore}).
  *
  * @param name The store name.
  * @param options Connection settings.
@@ -35,12 +35,21 @@ export function openStore(
 ): Promise<CredentialStore> {
   switch (name) {
     case "auto":
+      // no I/O here: the AutoStore reads the file first and asks the keyring only when needed
+      return import("./keyring.ts").then((m) => new m.AutoStore());
     case "file":
       return Promise.resolve(new FileStore());
     case "memory":
-      return Promise.resolve(memory);
+      return Promise.resolve(new MemoryStore());
     // KEYRING-CASE (owned by the keyring store work)
+    // per Auth: nothing outlives it
+    case "keyring":
+      return import("./keyring.ts").then((m) => new m.KeyringStore());
     // FLEET-CASES (owned by the fleet store work)
+    case "redis":
+      return import("./redis.ts").then((m) => m.openRedisStore(options.redisUrl));
+    case "kv":
+      return import("./kv.ts").then((m) => m.openKvStore(options.kvPath));
     default:
       void options;
       return Promise.reject(
@@ -52,11 +61,15 @@ export function openStore(
 }
 
 /**
- * The concrete store a login with this name saves to.
+ * The concrete store a login with this name saves to: for `auto`, `keyring`
+ * when the OS keychain answers within 3 s and takes a write, else `file` (with
+ * one warning line per process).
  *
  * @param name The store name (possibly `auto`).
  * @returns The concrete store name.
  */
-export function chooseLoginStore(name: StoreName): Promise<StoreName> {
-  return Promise.resolve(name === "auto" ? "file" : name);
+export async function chooseLoginStore(name: StoreName): Promise<StoreName> {
+  if (name !== "auto") return name;
+  const { keyringAnswers } = await import("./keyring.ts");
+  return (await keyringAnswers()) ? "keyring" : "file";
 }

@@ -1,0 +1,147 @@
+/**
+ * The Secret Service (GNOME Keyring, KWallet, KeePassXC) through libsecret's
+ * `secret-tool`: the commands to run and how to read their answers. Pure: the
+ * subprocess itself is run by `keyring.ts`, with a timeout.
+ *
+ * The secret always travels on stdin (`secret-tool store` reads it from
+ * there), never in argv, where any user could read it in `ps`.
+ *
+ * @module
+ */
+
+/** One run of a keychain tool: the program, its arguments and what goes to its stdin. */
+export interface ToolCall {
+  /** The program. */
+  command: string;
+  /** Its arguments (never a secret). */
+  args: string[];
+  /** Written to its stdin, then stdin is closed (this is where a secret goes). */
+  stdin?: string;
+  /** Whether stdout is read (`false` sends it to /dev/null). @default {true} */
+  stdout?: boolean;
+}
+
+/** What a keychain tool answered. */
+export interface ToolResult {
+  /** Its exit code. */
+  code: number;
+  /** Its stdout (empty when not read). */
+  stdout: string;
+  /** Its stderr. */
+  stderr: string;
+}
+
+/** The attributes of a Secret Service item, as `name=value` pairs. */
+export type Attributes = Record<string, string>;
+
+function pairs(attributes: Attributes): string[] {
+  return Object.entries(attributes).flat();
+}
+
+/**
+ * `secret-tool lookup`: prints the secret of the first matching item.
+ *
+ * @param command The `secret-tool` program.
+ * @param attributes The attributes to match.
+ * @returns The call.
+ */
+export function lookupCall(command: string, attributes: Attributes): ToolCall {
+  return { command, args: ["lookup", ...pairs(attributes)] };
+}
+
+/**
+ * `secret-tool store`: saves a secret read from stdin, replacing an item with
+ * exactly the same attributes.
+ *
+ * @param command The `secret-tool` program.
+ * @param label The item's label, as keyring managers show it.
+ * @param attributes The item's attributes.
+ * @param secret The secret (sent on stdin).
+ * @returns The call.
+ */
+export function storeCall(
+  command: string,
+  label: string,
+  attributes: Attributes,
+  secret: string,
+): ToolCall {
+  return { command, args: ["store", `--label=${label}`, ...pairs(attributes)], stdin: secret };
+}
+
+/**
+ * `secret-tool clear`: removes every matching item.
+ *
+ * @param command The `secret-tool` program.
+ * @param attributes The attributes to match.
+ * @returns The call.
+ */
+export function clearCall(command: string, attributes: Attributes): ToolCall {
+  return { command, args: ["clear", ...pairs(attributes)] };
+}
+
+/**
+ * `secret-tool search --all`: lists matching items. It prints the attributes
+ * on stderr and labels and secrets on stdout, so stdout is not read at all.
+ *
+ * @param command The `secret-tool` program.
+ * @param attributes The attributes to match.
+ * @returns The call.
+ */
+export function searchCall(command: string, attributes: Attributes): ToolCall {
+  return { command, args: ["search", "--all", ...pairs(attributes)], stdout: false };
+}
+
+/**
+ * The values of one attribute over the items a `search` printed.
+ *
+ * @param stderr What `secret-tool search` printed on stderr.
+ * @param name The attribute.
+ * @returns The values, sorted and without duplicates.
+ *
+ * @example
+ * ```ts
+ * import { searchValues } from "./keyring_linux.ts";
+ * const stderr = "attribute.profile = work\nattribute.service = latchkey\nattribute.profile = home\n";
+ * console.assert(searchValues(stderr, "profile").join() === "home,work");
+ * ```
+ */
+export function searchValues(stderr: string, name: string): string[] {
+  const prefix = `attribute.${name} = `;
+  const values = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    if (line.startsWith(prefix)) values.add(line.slice(prefix.length));
+  }
+  return [...values].sort();
+}
+
+/** How a `secret-tool` run ended. */
+export type Outcome =
+  | { ok: true }
+  | { ok: false; missing: true }
+  | { ok: false; missing: false; reason: string };
+
+/**
+ * Reads a `secret-tool` exit: `lookup` and `clear` exit 1 without a message
+ * when nothing matched; any message on stderr is a failure of the keyring
+ * (no D-Bus session, no Secret Service, a locked collection, a refused
+ * prompt).
+ *
+ * @param result The run's result.
+ * @returns The outcome, with a one-line reason on failure.
+ *
+ * @example
+ * ```ts
+ * import { outcome } from "./keyring_linux.ts";
+ * console.assert(outcome({ code: 1, stdout: "", stderr: "" }).ok === false);
+ * const failed = outcome({ code: 1, stdout: "", stderr: "secret-tool: Cannot autolaunch D-Bus without X11 $DISPLAY\n" });
+ * console.assert(!failed.ok && !failed.missing && failed.reason === "Cannot autolaunch D-Bus without X11 $DISPLAY");
+ * ```
+ */
+export function outcome(result: ToolResult): Outcome {
+  if (result.code === 0) return { ok: true };
+  const message = result.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  if (result.code === 1 && message === undefined) return { ok: false, missing: true };
+  const reason = message?.replace(/^secret-tool:\s*/, "") ??
+    `secret-tool exited with code ${result.code}`;
+  return { ok: false, missing: false, reason: reason.slice(0, 300) };
+}
