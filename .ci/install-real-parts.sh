@@ -2,7 +2,7 @@
 # Installs what the tests with real parts (tests/real/) need on a fresh Debian machine: a
 # Secret Service (gnome-keyring, secret-tool, a session bus), Debian's Chromium driven by npm
 # playwright-core (never a browser download), Jupyter's nbconvert/nbclient for the Deno
-# kernel, and xdg-open. Idempotent: packages already installed are not fetched again.
+# kernel, redis-server for the fleet store, and xdg-open. Idempotent: packages already installed are not fetched again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -17,6 +17,7 @@ packages=(
   python3-nbclient
   python3-ipykernel # jupyter_client and its kernel machinery
   xdg-utils         # xdg-open, through which Latchkey opens a browser ($BROWSER)
+  redis-server      # the fleet store's tests start their own server on loopback
 )
 
 missing=()
