@@ -1,0 +1,205 @@
+/**
+ * `latchkey login`: signs in and saves the profile and its credential.
+ *
+ * @module
+ */
+
+import {
+  Auth,
+  type AuthOptions,
+  type AuthStatus,
+  type Credential,
+  defaultPrompt,
+  type LoginFlow,
+  type LoginPrompt,
+  promptText,
+  saveProfile,
+  type StoreName,
+} from "../../mod.ts";
+import {
+  choiceValue,
+  expectPositionals,
+  secondsValue,
+  stringList,
+  stringValue,
+  usageError,
+} from "../args.ts";
+import type { Command } from "../command.ts";
+import { formatDuration, type Spinner } from "../output.ts";
+import { readHidden, readLine, readSecret, readStdinText } from "../stdin.ts";
+
+const FLOWS: readonly LoginFlow[] = ["device", "browser", "client_credentials", "password"];
+const STORES: readonly StoreName[] = ["auto", "keyring", "file", "redis", "kv"];
+
+/** The default wait for a person, in seconds (device codes usually live 5–15 min). */
+const DEFAULT_TIMEOUT = 300;
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+
+/**
+ * Whether a saved credential still works for these settings, judged without
+ * the network: it exists, is usable or refreshable, and comes from the issuer
+ * asked for. (A client secret alone is no credential yet: it is exchanged.)
+ */
+function stillValid(status: AuthStatus, saved: Credential | undefined): boolean {
+  if (!saved || !status.loggedIn || status.source === "none") return false;
+  return !saved.issuer || !status.issuer || trimSlash(saved.issuer) === trimSlash(status.issuer);
+}
+
+export const command: Command = {
+  name: "login",
+  usage: "[options]",
+  summary: "Sign in and save the profile and its credential.",
+  description:
+    `Without --force, a valid credential means no action. The device flow shows a URL and a code
+(and a QR code on a terminal) on stderr; the browser flow listens on 127.0.0.1. A browser is
+opened through xdg-open (Linux) or open (macOS) unless --no-browser; the URL is always printed
+first. Client secrets come from LATCHKEY_CLIENT_SECRET or --client-secret-stdin, passwords from
+the terminal (or --password-stdin) — never from arguments. The flow defaults to
+client_credentials when a client secret is given, else device.`,
+  options: {
+    issuer: { type: "string", value: "URL", description: "the OpenID issuer" },
+    "client-id": { type: "string", value: "ID", description: "the OAuth client id" },
+    scope: { type: "string", value: "S", description: "the scope to ask for" },
+    audience: { type: "string", value: "A", description: "the audience to ask for" },
+    api: {
+      type: "string",
+      value: "ORIGIN",
+      multiple: true,
+      description: "an API origin that may receive the token",
+    },
+    flow: {
+      type: "string",
+      value: "F",
+      description: "device, browser, client_credentials or password",
+    },
+    "no-browser": { type: "boolean", description: "only print the URL, never open a browser" },
+    timeout: {
+      type: "string",
+      value: "S",
+      description: `seconds to wait for you (0 = no limit; default ${DEFAULT_TIMEOUT})`,
+    },
+    force: { type: "boolean", short: "f", description: "log in even with a valid credential" },
+    store: {
+      type: "string",
+      value: "STORE",
+      description: "where the credential rests: auto (default), keyring or file",
+    },
+    "client-secret-stdin": { type: "boolean", description: "read the client secret from stdin" },
+    username: { type: "string", value: "U", description: "the user name (password flow)" },
+    "password-stdin": {
+      type: "boolean",
+      description: "read the password from stdin (password flow)",
+    },
+  },
+  examples: [
+    "latchkey login --issuer https://id.example.org --client-id my-cli --api https://api.example.org",
+    "LATCHKEY_CLIENT_SECRET=… latchkey login --issuer https://id.example.org --client-id svc --json",
+    "latchkey --profile work login --flow browser",
+  ],
+
+  async run(ctx, args) {
+    expectPositionals(args, "login", 0, 0);
+    const v = args.values;
+    const flow = choiceValue(v, "flow", FLOWS);
+    const store = choiceValue(v, "store", STORES);
+    const timeout = secondsValue(v, "timeout") ?? DEFAULT_TIMEOUT;
+    const api = stringList(v, "api");
+    const secretFromStdin = v["client-secret-stdin"] === true;
+    const passwordFromStdin = v["password-stdin"] === true;
+    if (secretFromStdin && passwordFromStdin) {
+      throw usageError("--client-secret-stdin and --password-stdin cannot both read stdin");
+    }
+    if (passwordFromStdin && flow !== "password") {
+      throw usageError("--password-stdin needs --flow password");
+    }
+    const { out } = ctx;
+
+    let spinner: Spinner | undefined;
+    const onPrompt = async (prompt: LoginPrompt) => {
+      // The library's terminal QR code is drawn with colours: under NO_COLOR (or TERM=dumb) on a
+      // terminal, the URL and the code alone.
+      if (Deno.stderr.isTerminal() && !out.color) out.prompt(promptText(prompt) + "\n");
+      else await defaultPrompt(prompt);
+      spinner = out.spinner(
+        prompt.kind === "device"
+          ? "Waiting for you to approve the code…"
+          : "Waiting for the browser…",
+      );
+    };
+    const options: AuthOptions = {
+      profile: ctx.profile,
+      issuer: stringValue(v, "issuer"),
+      clientId: stringValue(v, "client-id"),
+      scope: stringValue(v, "scope"),
+      audience: stringValue(v, "audience"),
+      apiOrigins: api.length ? api : undefined,
+      store,
+      onPrompt,
+    };
+    if (secretFromStdin) options.clientSecret = await readSecret("client secret", out);
+
+    // Settle `auto` first, so the credential lands in the store the profile records.
+    const concrete = await new Auth(options).loginStore();
+    const auth = new Auth({ ...options, store: concrete });
+    const before = await auth.status();
+    if (v.force !== true && stillValid(before, await auth.credential())) {
+      const who = before.subject ? ` as ${before.subject}` : "";
+      const left = before.expiresIn === null
+        ? ""
+        : `, token valid for ${formatDuration(before.expiresIn)}`;
+      out.info(
+        `Already logged in to profile "${before.profile}"${who}${left}; nothing to do (use --force to log in again)`,
+      );
+      if (ctx.json) out.json(before);
+      return 0;
+    }
+
+    let username: string | undefined;
+    let password: string | undefined;
+    if (flow === "password") {
+      username = stringValue(v, "username") ?? await readLine("Username: ", out);
+      password = passwordFromStdin
+        ? (await readStdinText()).replace(/\r?\n$/, "")
+        : await readHidden("Password: ", out);
+      if (!username || !password) {
+        throw usageError("the password flow needs a user name and a password");
+      }
+    }
+
+    out.debug(`logging in to profile "${before.profile}" with the ${flow ?? "default"} flow`);
+    let status: AuthStatus;
+    try {
+      status = await auth.login({
+        flow,
+        force: true, // the check above already looked for a valid credential
+        timeout,
+        signal: ctx.signal,
+        openBrowser: v["no-browser"] !== true,
+        ...(username !== undefined ? { username } : {}),
+        ...(password !== undefined ? { password } : {}),
+      });
+    } finally {
+      spinner?.stop();
+    }
+
+    await saveProfile(status.profile, {
+      issuer: status.issuer ?? undefined,
+      clientId: status.clientId ?? undefined,
+      scope: stringValue(v, "scope"),
+      audience: stringValue(v, "audience"),
+      apiOrigins: api.length ? status.apiOrigins : undefined,
+      store: concrete,
+    });
+    const who = status.subject ? ` as ${status.subject}` : "";
+    out.info(
+      out.green("✓") +
+        ` Logged in to ${status.issuer}${who} (profile "${status.profile}", ${concrete} store)`,
+    );
+    if (status.apiOrigins.length === 0) {
+      out.warn("the profile has no API origins: nothing will receive its token (add --api ORIGIN)");
+    }
+    if (ctx.json) out.json(status);
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+/**
+ * `latchkey logout`: revokes the tokens where the provider allows (RFC 7009),
+ * then deletes the stored credential.
+ *
+ * @module
+ */
+
+import { Auth, FileStore, readConfig } from "../../mod.ts";
+import { expectPositionals } from "../args.ts";
+import type { Command, Context } from "../command.ts";
+
+async function logoutOne(ctx: Context, profile: string | undefined): Promise<void> {
+  const auth = new Auth({ profile });
+  const { profile: name } = await auth.status();
+  const result = await auth.logout();
+  if (result.warning) ctx.out.warn(`profile "${name}": ${result.warning}`);
+  if (result.deleted || result.revoked) {
+    const revoked = result.revoked ? "tokens revoked, " : "";
+    ctx.out.info(`Logged out of profile "${name}" (${revoked}local credential deleted)`);
+  } else {
+    ctx.out.info(`No stored credential for profile "${name}"; nothing to do`);
+  }
+}
+
+export const command: Command = {
+  name: "logout",
+  usage: "[--all]",
+  summary: "Revoke the tokens where possible, then delete the stored credential.",
+  description:
+    `Exits 0 once the local credential is gone, even when revocation failed (with a warning).
+The profile's settings stay saved, so \`latchkey login\` signs in again without flags.`,
+  options: {
+    all: {
+      type: "boolean",
+      description: "log out of every profile (and every credential in the file store)",
+    },
+  },
+  examples: ["latchkey logout", "latchkey logout --all"],
+
+  async run(ctx, args) {
+    expectPositionals(args, "logout", 0, 0);
+    if (args.values.all !== true) {
+      await logoutOne(ctx, ctx.profile);
+      return 0;
+    }
+    const names = new Set(Object.keys((await readConfig()).profiles));
+    for (const key of await new FileStore().list()) names.add(key);
+    if (names.size === 0) {
+      ctx.out.info("No profiles and no stored credentials; nothing to do");
+      return 0;
+    }
+    for (const name of [...names].sort()) await logoutOne(ctx, name);
+    return 0;
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * `latchkey refresh`: the batch story — a refresh grant from the refresh token
+ * in a token file, with no terminal, no config and no browser.
+ *
+ * @module
+ */
+
+import {
+  Auth,
+  AuthError,
+  type Credential,
+  credentialToTokenJson,
+  TokenFileStore,
+} from "../../mod.ts";
+import { expectPositionals, stringValue, usageError } from "../args.ts";
+import type { Command, Context } from "../command.ts";
+import { formatDuration } from "../output.ts";
+import { readSecret } from "../stdin.ts";
+
+async function refreshFrom(
+  ctx: Context,
+  file: TokenFileStore,
+  settings: { issuer?: string; clientId?: string; clientSecret?: string },
+): Promise<Credential> {
+  const current = await file.read();
+  if (!current) {
+    throw new AuthError(
+      "BAD_TOKEN_FILE",
+      `Cannot refresh: token file "${file.path}" does not exist`,
+    );
+  }
+  if (!current.refreshToken) {
+    throw new AuthError(
+      "BAD_TOKEN_FILE",
+      `Cannot refresh: token file "${file.path}" holds no refresh token`,
+      { hint: "log in again, e.g. `latchkey login` then `latchkey token`" },
+    );
+  }
+  // The flags first, then what the file says (its token came from that issuer), then the
+  // environment and the profile, as the library resolves them.
+  const auth = new Auth({
+    profile: ctx.profile,
+    issuer: settings.issuer ?? current.issuer,
+    clientId: settings.clientId ?? file.clientId ?? current.clientId,
+    clientSecret: settings.clientSecret,
+    refreshToken: current.refreshToken,
+    store: "memory",
+  });
+  const status = await auth.status();
+  if (!status.issuer || !status.clientId) {
+    throw new AuthError(
+      "CONFIG_INVALID",
+      `Cannot refresh: no ${status.issuer ? "client id" : "issuer"} for "${file.path}"`,
+      {
+        hint:
+          "pass --issuer and --client-id, set LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID, or use a profile",
+      },
+    );
+  }
+  await auth.token({ signal: ctx.signal });
+  const next = await auth.credential();
+  if (!next?.accessToken) throw new AuthError("BAD_RESPONSE", "Cannot refresh: no access token");
+  return next;
+}
+
+export const command: Command = {
+  name: "refresh",
+  usage: "--token-file F [--in-place] [--issuer URL] [--client-id ID]",
+  summary: "Refresh the token in a token file; print the new OAuth token JSON.",
+  description:
+    `For batch jobs: no terminal, no config and no browser needed. The issuer and client id come
+from the flags, else the file, else LATCHKEY_ISSUER / LATCHKEY_CLIENT_ID, else the profile. A
+confidential client's secret comes from LATCHKEY_CLIENT_SECRET or --client-secret-stdin. The
+printed JSON holds the rotated refresh token; --in-place instead rewrites F atomically (mode
+0600, its format and other keys kept) under a lock, and prints nothing on stdout.`,
+  options: {
+    "token-file": { type: "string", value: "F", description: "the token file to refresh from" },
+    "in-place": { type: "boolean", description: "rewrite F instead of printing" },
+    issuer: { type: "string", value: "URL", description: "the OpenID issuer" },
+    "client-id": { type: "string", value: "ID", description: "the OAuth client id" },
+    "client-secret-stdin": { type: "boolean", description: "read a client secret from stdin" },
+  },
+  examples: [
+    "latchkey refresh --token-file old.json > new.json",
+    "latchkey refresh --token-file ~/.freva-login-token.json --in-place",
+  ],
+
+  async run(ctx, args) {
+    expectPositionals(args, "refresh", 0, 0);
+    const v = args.values;
+    const path = stringValue(v, "token-file");
+    if (!path) throw usageError('"refresh" needs --token-file F', "see `latchkey refresh --help`");
+    // The library never pairs an explicit refresh token with a secret from another source,
+    // so the environment's client secret is passed on explicitly.
+    const clientSecret = v["client-secret-stdin"] === true
+      ? await readSecret("client secret", ctx.out)
+      : Deno.env.get("LATCHKEY_CLIENT_SECRET") || undefined;
+    const settings = {
+      ...(stringValue(v, "issuer") ? { issuer: stringValue(v, "issuer") } : {}),
+      ...(stringValue(v, "client-id") ? { clientId: stringValue(v, "client-id") } : {}),
+      ...(clientSecret ? { clientSecret } : {}),
+    };
+    const file = new TokenFileStore(path);
+    if (v["in-place"] !== true) {
+      const next = await refreshFrom(ctx, file, settings);
+      ctx.out.result(JSON.stringify(credentialToTokenJson(next), null, 2));
+      return 0;
+    }
+    // Read, refresh and write under the file's lock: two jobs rotating one file never race.
+    const next = await file.lock("", async () => {
+      const fresh = await refreshFrom(ctx, file, settings);
+      await file.write("", fresh);
+      return fresh;
+    });
+    const left = next.expiresIn();
+    ctx.out.info(
+      `Refreshed "${file.path}"${left === undefined ? "" : ` (valid for ${formatDuration(left)})`}`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * `latchkey save-token`: stores a token read from stdin, for the profile or
+ * into a secret JSON file.
+ *
+ * @module
+ */
+
+import {
+  Auth,
+  AuthError,
+  Credential,
+  credentialFromTokenJson,
+  FileStore,
+  TokenFileStore,
+} from "../../mod.ts";
+import { expectPositionals, stringValue, usageError } from "../args.ts";
+import type { Command } from "../command.ts";
+import { writePrivateJson } from "../files.ts";
+import { readSecret } from "../stdin.ts";
+
+/**
+ * What was piped in: an OAuth token JSON object, or a bare token.
+ *
+ * @param text The input.
+ * @returns The credential.
+ */
+export function parseTokenInput(text: string): Credential {
+  if (text.startsWith("{")) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw usageError('the input starts with "{" but is not valid JSON');
+    }
+    if (json && typeof json === "object" && ("access_token" in json || "refresh_token" in json)) {
+      return credentialFromTokenJson(json as Record<string, unknown>);
+    }
+    throw usageError('the JSON input has no "access_token" or "refresh_token"');
+  }
+  if (/\s/.test(text)) throw usageError("the token on stdin contains whitespace");
+  return new Credential({ accessToken: text });
+}
+
+async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value = JSON.parse(await Deno.readTextFile(path));
+    return value && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveToFile(path: string, key: string, credential: Credential): Promise<string> {
+  const store = new TokenFileStore(path, { tokenKey: key });
+  const token = credential.accessToken?.reveal();
+  let current: Credential | undefined;
+  try {
+    current = await store.read();
+  } catch (error) {
+    // A JSON object without any known token key (say, a secret file with other keys) gets the
+    // key added; anything else (not JSON, loose permissions…) is refused as the library says.
+    const data = error instanceof AuthError && error.code === "BAD_TOKEN_FILE"
+      ? await readJsonObject(store.path)
+      : undefined;
+    if (!data || token === undefined) throw error;
+    await store.lock("", () => writePrivateJson(store.path, { ...data, [key]: token }));
+    return store.path;
+  }
+  if (current === undefined) {
+    if (token === undefined) throw usageError("no access token on stdin to save");
+    await store.lock("", () => writePrivateJson(store.path, { [key]: token }));
+    return store.path;
+  }
+  await store.lock("", () => store.write("", credential));
+  return store.path;
+}
+
+export const command: Command = {
+  name: "save-token",
+  usage: "[--file F] [--key K]",
+  summary: "Store a token read from stdin, for the profile or into a secret JSON file.",
+  description:
+    `Reads a bare token (or an OAuth token JSON object, e.g. the output of \`latchkey refresh\`)
+from stdin — or, on a terminal, asks for it without echo. Without --file it becomes the
+profile's credential. With --file it goes under --key (default "token") of a secret JSON file
+(CAVE / CloudVolume style), created 0600 if missing; an existing file keeps its format and its
+other keys.`,
+  options: {
+    file: { type: "string", value: "F", description: "a secret JSON file instead of the profile" },
+    key: { type: "string", value: "K", description: 'the key in the file (default "token")' },
+  },
+  examples: [
+    "pbpaste | latchkey save-token",
+    "latchkey save-token --file ~/.cloudvolume/secrets/cave-secret.json < token.txt",
+  ],
+
+  async run(ctx, args) {
+    expectPositionals(args, "save-token", 0, 0);
+    const file = stringValue(args.values, "file");
+    const key = stringValue(args.values, "key");
+    if (key !== undefined && file === undefined) throw usageError("--key needs --file");
+    const credential = parseTokenInput(await readSecret("token", ctx.out));
+    if (file !== undefined) {
+      const path = await saveToFile(file, key ?? "token", credential);
+      ctx.out.info(`Saved the token in "${path}"`);
+      return 0;
+    }
+    const auth = new Auth({ profile: ctx.profile });
+    const status = await auth.status();
+    const store = await auth.loginStore();
+    if (store !== "file") {
+      throw new AuthError(
+        "STORE_UNAVAILABLE",
+        `Cannot save a token to the ${store} store from the CLI yet`,
+        { hint: "use --file, or a profile with --store file" },
+      );
+    }
+    const saved = credential.with({
+      issuer: credential.issuer ?? status.issuer ?? undefined,
+      clientId: credential.clientId ?? status.clientId ?? undefined,
+    });
+    const files = new FileStore();
+    await files.lock(status.profile, () => files.write(status.profile, saved));
+    ctx.out.info(
+      `Saved the token for profile "${status.profile}" (${files.location(status.profile)})`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * `latchkey status`: who, which source, expiry, scope, refreshable — from
+ * local state only, never a secret.
+ *
+ * @module
+ */
+
+import { Auth, type AuthStatus } from "../../mod.ts";
+import { expectPositionals } from "../args.ts";
+import type { Command } from "../command.ts";
+import { formatDuration } from "../output.ts";
+
+/**
+ * The human form of a status.
+ *
+ * @param s The status.
+ * @returns The lines (plain text: they go to stdout).
+ */
+export function formatStatus(s: AuthStatus): string {
+  const expiry = s.expiresAt === null
+    ? "unknown"
+    : s.expiresIn === 0
+    ? `${s.expiresAt} (expired)`
+    : `${s.expiresAt} (in ${formatDuration(s.expiresIn ?? 0)})`;
+  const rows: [string, string][] = [
+    ["Profile", s.profile],
+    ["Logged in", s.loggedIn ? "yes" : "no"],
+    ["Subject", s.subject ?? "unknown"],
+    ["Issuer", s.issuer ?? "not set"],
+    ["Client id", s.clientId ?? "not set"],
+    ["Source", s.path ? `${s.source} (${s.path})` : s.source],
+    ["Expires", expiry],
+    ["Scope", s.scope ?? "unknown"],
+    ["Refreshable", s.refreshable ? "yes" : "no"],
+    ["API origins", s.apiOrigins.length ? s.apiOrigins.join(", ") : "none"],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join("\n");
+}
+
+export const command: Command = {
+  name: "status",
+  usage: "",
+  summary: "Show who is logged in, from which source, until when — never a secret.",
+  description:
+    `Reads local state only (no network). An access token that expired but can be refreshed counts
+as logged in. Exits 1 when there is no usable credential. --json prints profile, issuer,
+clientId, source, path, loggedIn, expiresAt, expiresIn, scope, subject, refreshable and
+apiOrigins.`,
+  options: {},
+  examples: ["latchkey status", "latchkey --profile work status --json"],
+
+  async run(ctx, args) {
+    expectPositionals(args, "status", 0, 0);
+    const status = await new Auth({ profile: ctx.profile }).status();
+    if (ctx.json) ctx.out.json(status);
+    else ctx.out.result(formatStatus(status));
+    if (!status.loggedIn) {
+      ctx.out.info(`Not logged in (profile "${status.profile}"); run \`latchkey login\``);
+      return 1;
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * Reading secrets and answers from stdin: a pipe is read to its end; a
+ * terminal is asked with a prompt on stderr, without echo for secrets
+ * (raw mode, restored on every exit path).
+ *
+ * @module
+ */
+
+import { AuthError } from "../mod.ts";
+import { usageError } from "./args.ts";
+import type { Output } from "./output.ts";
+
+let raw = false;
+
+/** Leaves raw mode if a hidden prompt is active (called before a forced exit). */
+export function restoreTerminal(): void {
+  if (!raw) return;
+  raw = false;
+  try {
+    Deno.stdin.setRaw(false);
+  } catch {
+    // stdin is gone; nothing to restore
+  }
+}
+
+function interrupted(): AuthError {
+  return new AuthError("ABORTED", "Interrupted");
+}
+
+/**
+ * Reads all of stdin as text, without the final line break.
+ *
+ * @returns The text.
+ */
+export async function readStdinText(): Promise<string> {
+  const text = await new Response(Deno.stdin.readable).text();
+  return text.replace(/\r?\n$/, "");
+}
+
+/**
+ * Reads all of stdin as bytes.
+ *
+ * @returns The bytes.
+ */
+export async function readStdinBytes(): Promise<Uint8Array> {
+  return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+}
+
+/**
+ * Reads one line typed on the terminal (with echo).
+ *
+ * @param prompt The question, written on stderr.
+ * @param out The writer.
+ * @returns The line.
+ * @throws {AuthError} `USAGE` when stdin is not a terminal; `ABORTED` at end of input.
+ */
+export async function readLine(prompt: string, out: Output): Promise<string> {
+  if (!Deno.stdin.isTerminal()) {
+    throw usageError(`cannot ask "${prompt.replace(/:\s*$/, "")}": stdin is not a terminal`);
+  }
+  out.prompt(prompt);
+  const buf = new Uint8Array(1024);
+  const n = await Deno.stdin.read(buf);
+  if (n === null) throw interrupted();
+  return new TextDecoder().decode(buf.subarray(0, n)).replace(/\r?\n$/, "");
+}
+
+/**
+ * Reads a secret typed on the terminal, without echo.
+ *
+ * @param prompt The question, written on stderr after echo is off.
+ * @param out The writer.
+ * @returns The secret.
+ * @throws {AuthError} `USAGE` when stdin is not a terminal; `ABORTED` on Ctrl-C or Ctrl-D.
+ */
+export async function readHidden(prompt: string, out: Output): Promise<string> {
+  if (!Deno.stdin.isTerminal()) {
+    throw usageError(
+      `cannot ask for the ${prompt.replace(/:\s*$/, "").toLowerCase()}: stdin is not a terminal`,
+      "pipe it in with --password-stdin",
+    );
+  }
+  Deno.stdin.setRaw(true);
+  raw = true;
+  const bytes: number[] = [];
+  try {
+    out.prompt(prompt);
+    const buf = new Uint8Array(256);
+    reading: for (;;) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) break;
+      for (const b of buf.subarray(0, n)) {
+        if (b === 0x03) throw interrupted(); // Ctrl-C
+        if (b === 0x04) { // Ctrl-D
+          if (bytes.length === 0) throw interrupted();
+          break reading;
+        }
+        if (b === 0x0d || b === 0x0a) break reading;
+        if (b === 0x7f || b === 0x08) { // backspace: drop one UTF-8 character
+          while (bytes.length && ((bytes.pop()! & 0xc0) === 0x80));
+          continue;
+        }
+        if (b === 0x15) { // Ctrl-U: start again
+          bytes.length = 0;
+          continue;
+        }
+        bytes.push(b);
+      }
+    }
+  } finally {
+    restoreTerminal();
+    out.prompt("\n");
+  }
+  const secret = new TextDecoder().decode(new Uint8Array(bytes));
+  bytes.fill(0);
+  return secret;
+}
+
+/**
+ * Reads a secret for a `--…-stdin` flag: hidden from a terminal, or the whole
+ * pipe. Surrounding whitespace is dropped; an empty secret is refused.
+ *
+ * @param what What it is, e.g. `client secret`.
+ * @param out The writer.
+ * @returns The secret.
+ * @throws {AuthError} `USAGE` when it is empty.
+ */
+export async function readSecret(what: string, out: Output): Promise<string> {
+  const value = Deno.stdin.isTerminal()
+    ? await readHidden(`${what[0]!.toUpperCase()}${what.slice(1)}: `, out)
+    : await readStdinText();
+  const secret = value.trim();
+  if (secret === "") throw usageError(`no ${what} on stdin`);
+  return secret;
+}

@@ -1,0 +1,100 @@
+// Help, version, and the one-line usage errors (exit 2) of the CLI.
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { COMMANDS } from "../../cli/commands.ts";
+import { makeHome, runCli, show } from "./helpers.ts";
+
+Deno.test("every command has --help with a usage line and an example, on stdout", async () => {
+  await using home = await makeHome();
+  const names = Object.keys(COMMANDS);
+  const results = await Promise.all(names.map((name) => runCli(home, [name, "--help"])));
+  results.forEach((result, i) => {
+    assertEquals(result.code, 0, show(result));
+    assertStringIncludes(result.stdout, `Usage: latchkey ${names[i]}`);
+    assert(/^Examples?:\n {2}.*latchkey /m.test(result.stdout), show(result));
+    assertStringIncludes(result.stdout, "--profile P");
+    assertEquals(result.stderr, "");
+  });
+  const main = await runCli(home, ["-h"]);
+  assertEquals(main.code, 0);
+  for (const name of names) assertStringIncludes(main.stdout, `  ${name} `);
+});
+
+Deno.test("--version and -V print the version from deno.json, before or after a command", async () => {
+  await using home = await makeHome();
+  const { version } = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  );
+  const results = await Promise.all([
+    runCli(home, ["--version"]),
+    runCli(home, ["status", "-V"]),
+  ]);
+  for (const result of results) {
+    assertEquals(result.code, 0, show(result));
+    assert(result.stdout.startsWith(`latchkey ${version} `), show(result));
+  }
+});
+
+Deno.test("unknown commands and bad flags exit 2 with a one-line hint on stderr", async () => {
+  await using home = await makeHome();
+  const cases: [string[], RegExp][] = [
+    [["frobnicate"], /unknown command "frobnicate" \(run `latchkey --help`/],
+    [["stauts"], /did you mean `latchkey status`\?/],
+    [["status", "--frob"], /unknown option "--frob" for "status" \(see `latchkey status --help`\)/],
+    [["--issuer", "https://x.example", "login"], /command options go after the command/],
+    [
+      ["login", "--flow", "magic"],
+      /"--flow" must be one of device, browser, client_credentials, password/,
+    ],
+    [["login", "--timeout", "soon"], /"--timeout" needs a number of seconds/],
+    [["status", "--profile"], /option "--profile" needs a value/],
+    [["token", "extra"], /"token" takes no arguments/],
+    [["fetch"], /"fetch" needs more arguments/],
+    [["refresh"], /"refresh" needs --token-file F/],
+    [["profiles", "switch", "x"], /unknown action "switch"/],
+    [["save-token", "--key", "k"], /--key needs --file/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => runCli(home, args)));
+  results.forEach((result, i) => {
+    assertEquals(result.code, 2, show(result));
+    assertEquals(result.stdout, "");
+    assertEquals(result.stderr.trimEnd().split("\n").length, 1, show(result));
+    assert(cases[i]![1].test(result.stderr), `${cases[i]![1]}\n${show(result)}`);
+  });
+});
+
+Deno.test("secrets offered as options are refused without echoing them", async () => {
+  await using home = await makeHome();
+  const secret = "s3cr3t-value-never-echoed";
+  // (The secret is in these children's argv on purpose: the user typed it there.)
+  const results = await Promise.all([
+    runCli(home, ["login", `--client-secret=${secret}`]),
+    runCli(home, ["login", "--password", secret]),
+    runCli(home, ["save-token", `--token=${secret}`]),
+  ]);
+  for (const result of results) {
+    assertEquals(result.code, 2, show(result));
+    assertStringIncludes(result.stderr, "secrets are never read from arguments");
+    assert(!result.stderr.includes(secret) && !result.stdout.includes(secret), show(result));
+  }
+  assertStringIncludes(results[0]!.stderr, "LATCHKEY_CLIENT_SECRET or use --client-secret-stdin");
+});
+
+Deno.test("latchkey without a command prints the help on stderr and exits 2", async () => {
+  await using home = await makeHome();
+  const result = await runCli(home, []);
+  assertEquals(result.code, 2);
+  assertEquals(result.stdout, "");
+  assertStringIncludes(result.stderr, "Usage: latchkey");
+});
+
+Deno.test("global flags work before and after the command", async () => {
+  await using home = await makeHome();
+  const [before, after] = await Promise.all([
+    runCli(home, ["--profile", "work", "--json", "status"]),
+    runCli(home, ["status", "--json", "--profile=work"]),
+  ]);
+  for (const result of [before, after]) {
+    assertEquals(result.code, 1, show(result));
+    assertEquals(JSON.parse(result.stdout).profile, "work");
+  }
+});
