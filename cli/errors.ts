@@ -65,10 +65,8 @@ export function exitCodeOf(error: unknown): number {
         return EXIT.auth;
       case "ABORTED":
         return EXIT.interrupted;
-      case "TIMEOUT":
-        // The login deadline (a person did not finish) has no cause; a provider that did not
-        // answer in time carries the network timeout as its cause.
-        return error.cause === undefined ? EXIT.auth : EXIT.provider;
+      case "TIMEOUT": // the person did not finish the login in time
+        return EXIT.auth;
       case "NETWORK_ERROR":
       case "BAD_RESPONSE":
       case "OAUTH_ERROR":

@@ -387,7 +387,12 @@ export class Auth {
    */
   async login(options: LoginOptions = {}): Promise<AuthStatus> {
     const { resolution: r, session, clientSecret } = await this.#ready();
-    if (!options.force && (await this.status()).loggedIn) return await this.status();
+    // A credential that works (or refreshes) means no action; a client secret
+    // alone is not a login yet.
+    const held = await session.peek();
+    if (!options.force && held && (held.refreshToken || !held.isExpired())) {
+      return await this.status();
+    }
     if (!r.issuer || !r.clientId) {
       throw new AuthError("CONFIG_INVALID", "Cannot log in: an issuer and a client id are needed", {
         hint: "pass --issuer and --client-id (or set LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
@@ -455,6 +460,25 @@ export class Auth {
     }
     await session.save(credential);
     return await this.status();
+  }
+
+  /**
+   * Saves a credential obtained elsewhere (a token pasted by a person, a
+   * token JSON from another tool) where this `Auth` keeps its credential:
+   * the profile's store, or the token file in use.
+   *
+   * @param credential The credential.
+   *
+   * @example
+   * ```ts
+   * import { Auth, Credential } from "@latchkey/latchkey";
+   * const auth = new Auth({ store: "memory", dotenv: false });
+   * await auth.save(new Credential({ accessToken: "pasted-token" }));
+   * console.assert((await auth.token()) === "pasted-token");
+   * ```
+   */
+  async save(credential: Credential): Promise<void> {
+    await (await this.#ready()).session.save(credential);
   }
 
   /**

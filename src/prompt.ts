@@ -91,7 +91,7 @@ export async function defaultPrompt(prompt: LoginPrompt): Promise<void> {
     return;
   }
   let text = promptText(prompt);
-  if (Deno.stderr.isTerminal()) {
+  if (Deno.stderr.isTerminal() && !Deno.noColor) { // the QR code is drawn with colours
     const { toString } = await import("qrcode");
     text += "\n" + await toString(link, { type: "terminal", small: true });
   }

@@ -15,7 +15,6 @@ import {
 } from "../../mod.ts";
 import { expectPositionals, stringValue, usageError } from "../args.ts";
 import type { Command } from "../command.ts";
-import { writePrivateJson } from "../files.ts";
 import { readSecret } from "../stdin.ts";
 
 /**
@@ -41,36 +40,11 @@ export function parseTokenInput(text: string): Credential {
   return new Credential({ accessToken: text });
 }
 
-async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const value = JSON.parse(await Deno.readTextFile(path));
-    return value && typeof value === "object" && !Array.isArray(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function saveToFile(path: string, key: string, credential: Credential): Promise<string> {
-  const store = new TokenFileStore(path, { tokenKey: key });
-  const token = credential.accessToken?.reveal();
-  let current: Credential | undefined;
-  try {
-    current = await store.read();
-  } catch (error) {
-    // A JSON object without any known token key (say, a secret file with other keys) gets the
-    // key added; anything else (not JSON, loose permissions…) is refused as the library says.
-    const data = error instanceof AuthError && error.code === "BAD_TOKEN_FILE"
-      ? await readJsonObject(store.path)
-      : undefined;
-    if (!data || token === undefined) throw error;
-    await store.lock("", () => writePrivateJson(store.path, { ...data, [key]: token }));
-    return store.path;
-  }
-  if (current === undefined) {
-    if (token === undefined) throw usageError("no access token on stdin to save");
-    await store.lock("", () => writePrivateJson(store.path, { [key]: token }));
-    return store.path;
-  }
+  // A new file, or a JSON object without any token key, becomes a secret JSON file; an
+  // existing token file keeps its own format.
+  const store = new TokenFileStore(path, { tokenKey: key, format: "secret" });
+  await store.read();
   await store.lock("", () => store.write("", credential));
   return store.path;
 }

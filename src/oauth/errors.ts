@@ -26,8 +26,14 @@ export function toAuthError(
 ): unknown {
   if (error instanceof AuthError) return error;
   if (signal?.aborted) return signal.reason;
-  const clean = (text: string | undefined) =>
-    text === undefined ? undefined : redact(text, secrets);
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    return new AuthError("PERMISSION_DENIED", `${action}: network access is not allowed`, {
+      cause: error,
+      hint: "allow it with --allow-net",
+    });
+  }
+  // The provider's fields are whatever JSON it sent: only strings are kept.
+  const clean = (text: unknown) => typeof text === "string" ? redact(text, secrets) : undefined;
   if (error instanceof oc.ResponseBodyError) {
     const options = {
       error: clean(error.error) ?? "invalid_response",
@@ -67,8 +73,13 @@ export function toAuthError(
       status: error.status,
     });
   }
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return new AuthError("TIMEOUT", `${action}: the provider did not answer in time`, {
+  if (
+    error instanceof DOMException && error.name === "TimeoutError" ||
+    error instanceof oc.ClientError && error.code === "OAUTH_TIMEOUT"
+  ) {
+    // The provider did not answer: a network failure. (`TIMEOUT` is kept for
+    // a login the person did not finish in time.)
+    return new AuthError("NETWORK_ERROR", `${action}: the provider did not answer in time`, {
       cause: error,
     });
   }
@@ -79,8 +90,15 @@ export function toAuthError(
   }
   const message = error instanceof Error ? clean(error.message) : String(error);
   const status = (error as { cause?: { status?: unknown } })?.cause?.status;
+  const clock = error instanceof oc.ClientError &&
+    error.code === "OAUTH_JWT_TIMESTAMP_CHECK_FAILED";
   return new AuthError(
     "BAD_RESPONSE",
     `${action}: ${message}${typeof status === "number" ? ` (HTTP ${status})` : ""}`,
+    clock
+      ? {
+        hint: "check this machine's clock: the provider's token times are more than 10 minutes off",
+      }
+      : {},
   );
 }

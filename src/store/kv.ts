@@ -314,7 +314,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
       if (taken) break;
       if (Date.now() >= deadline) {
         throw new AuthError(
-          "TIMEOUT",
+          "STORE_UNAVAILABLE",
           `Cannot lock profile "${key}" in the kv store "${this.path}": another process held the lock for ${
             this.#lockTimeoutMs / 1000
           } s`,

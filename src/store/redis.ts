@@ -281,7 +281,7 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
       if (taken !== null) break;
       if (Date.now() >= deadline) {
         throw new AuthError(
-          "TIMEOUT",
+          "STORE_UNAVAILABLE",
           `Cannot lock profile "${key}" in the redis store "${this.#safe}": another process held the lock for ${
             this.#lockTimeoutMs / 1000
           } s`,

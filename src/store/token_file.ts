@@ -22,6 +22,7 @@ import { configDir, expandHome } from "../paths.ts";
 import {
   detectTokenFile,
   type TokenFileData,
+  type TokenFileFormat,
   tokenFileMaterial,
   updateTokenFile,
 } from "../token_file.ts";
@@ -36,6 +37,14 @@ export interface TokenFileStoreOptions {
    * @default {"token"}
    */
   tokenKey?: string | undefined;
+  /**
+   * The format of a file that does not exist yet. With `"secret"`, a JSON
+   * object holding none of the known token keys is a secret JSON file that
+   * has no token yet (the token key is added on write, other keys kept).
+   *
+   * @default {"oauth"}
+   */
+  format?: TokenFileFormat | undefined;
   /**
    * Tighten a file that other users can read to 0600 (with a warning) instead
    * of refusing it. Presets use this for files their Python clients wrote.
@@ -95,10 +104,9 @@ export class TokenFileStore implements CredentialStore {
     const file = await readIfExists(this.path);
     if (!file) return undefined;
     await this.#checkMode(file.info);
-    const parsed = detectTokenFile(parseJsonObject(file.text, this.path), this.path, {
-      tokenKey: this.#options.tokenKey,
-    });
+    const parsed = this.#detect(parseJsonObject(file.text, this.path));
     this.#last = parsed;
+    if (parsed.format === "secret" && !(parsed.tokenKey in parsed.data)) return undefined;
     const written = (file.info.mtime?.getTime() ?? Date.now()) / 1000;
     const material = tokenFileMaterial(parsed, this.path, written);
     this.clientId = material.clientId;
@@ -115,10 +123,12 @@ export class TokenFileStore implements CredentialStore {
     const target = await Deno.realPath(this.path).catch(() => this.path);
     const current = await readIfExists(target);
     const base: TokenFileData = current
-      ? detectTokenFile(parseJsonObject(current.text, this.path), this.path, {
-        tokenKey: this.#options.tokenKey,
-      })
-      : this.#last ?? { format: "oauth", data: {}, tokenKey: this.#options.tokenKey ?? "token" };
+      ? this.#detect(parseJsonObject(current.text, this.path))
+      : this.#last ?? {
+        format: this.#options.format ?? "oauth",
+        data: {},
+        tokenKey: this.#options.tokenKey ?? "token",
+      };
     const data = updateTokenFile(base, credential);
     if (!current) {
       // A new file may go to a folder that does not exist yet (created 0700;
@@ -157,6 +167,19 @@ export class TokenFileStore implements CredentialStore {
   /** @returns `[""]` when the file exists, else `[]`. */
   async list(): Promise<string[]> {
     return (await readIfExists(this.path)) ? [""] : [];
+  }
+
+  #detect(data: Record<string, unknown>): TokenFileData {
+    const tokenKey = this.#options.tokenKey ?? "token";
+    try {
+      return detectTokenFile(data, this.path, { tokenKey });
+    } catch (error) {
+      const keyless = !(tokenKey in data) && this.#options.format === "secret";
+      if (keyless && error instanceof AuthError && error.code === "BAD_TOKEN_FILE") {
+        return { format: "secret", data, tokenKey };
+      }
+      throw error;
+    }
   }
 
   async #checkMode(info: Deno.FileInfo): Promise<void> {

@@ -119,7 +119,7 @@ Deno.test("kv store extends the lock while a live holder works past its TTL", as
   });
 });
 
-Deno.test("kv store gives up waiting for a lock after lockTimeout with TIMEOUT", async () => {
+Deno.test("kv store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE", async () => {
   await withDir(async (dir) => {
     const path = `${dir}/fleet.kv`;
     await using store = new KvStore({ path, encryptionKey: false, lockTimeout: 0.3 });
@@ -128,7 +128,7 @@ Deno.test("kv store gives up waiting for a lock after lockTimeout with TIMEOUT",
     try {
       await raw.set(["latchkey", "lock", "p"], { holder: "busy", expiresAt: Date.now() + 5000 });
       const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
-      assertEquals(error.code, "TIMEOUT");
+      assertEquals(error.code, "STORE_UNAVAILABLE");
     } finally {
       raw.close();
     }

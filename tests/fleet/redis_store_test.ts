@@ -108,14 +108,14 @@ Deno.test("redis store extends the lock while a live holder works past its TTL",
   assertEquals(order, ["a in", "a out", "b in"]);
 });
 
-Deno.test("redis store gives up waiting for a lock after lockTimeout with TIMEOUT", async () => {
+Deno.test("redis store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE", async () => {
   await using redis = await startRedis();
   await using store = new RedisStore({ url: redis.url, encryptionKey: false, lockTimeout: 0.3 });
   const raw = await rawClient(redis.url);
   try {
     await raw.set("latchkey:lock:p", "busy", { expiration: { type: "PX", value: 5000 } });
     const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
-    assertEquals(error.code, "TIMEOUT");
+    assertEquals(error.code, "STORE_UNAVAILABLE");
   } finally {
     await raw.close();
   }
