@@ -5,14 +5,7 @@
  * @module
  */
 
-import {
-  Auth,
-  AuthError,
-  Credential,
-  credentialFromTokenJson,
-  FileStore,
-  TokenFileStore,
-} from "../../mod.ts";
+import { Auth, Credential, credentialFromTokenJson, TokenFileStore } from "../../mod.ts";
 import { expectPositionals, stringValue, usageError } from "../args.ts";
 import type { Command } from "../command.ts";
 import { readSecret } from "../stdin.ts";
@@ -81,22 +74,13 @@ other keys.`,
     }
     const auth = new Auth({ profile: ctx.profile });
     const status = await auth.status();
-    const store = await auth.loginStore();
-    if (store !== "file") {
-      throw new AuthError(
-        "STORE_UNAVAILABLE",
-        `Cannot save a token to the ${store} store from the CLI yet`,
-        { hint: "use --file, or a profile with --store file" },
-      );
-    }
-    const saved = credential.with({
+    await auth.save(credential.with({
       issuer: credential.issuer ?? status.issuer ?? undefined,
       clientId: credential.clientId ?? status.clientId ?? undefined,
-    });
-    const files = new FileStore();
-    await files.lock(status.profile, () => files.write(status.profile, saved));
+    }));
+    const after = await auth.status();
     ctx.out.info(
-      `Saved the token for profile "${status.profile}" (${files.location(status.profile)})`,
+      `Saved the token for profile "${after.profile}" (${after.path ?? after.source})`,
     );
     return 0;
   },
