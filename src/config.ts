@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "./fs/path.ts";
 import { AuthError } from "./errors.ts";
 import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from "./fs/secure.ts";
 import { configDir } from "./paths.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { AuthError } from "./errors.ts";
+import { join } from "./fs/path.ts";
 
 /**
  * The folder that holds `config.json` and `credentials/`.
@@ -23,10 +23,17 @@ export function configDir(): string {
  * The user's home folder, from `HOME` (or `USERPROFILE` on Windows).
  *
  * @returns An absolute path.
+ * @throws {AuthError} `CONFIG_INVALID` when the variable is not set.
  */
 export function homeDir(): string {
-  const home = Deno.env.get(Deno.build.os === "windows" ? "USERPROFILE" : "HOME");
-  return home || homedir();
+  const name = Deno.build.os === "windows" ? "USERPROFILE" : "HOME";
+  const home = Deno.env.get(name);
+  if (!home) {
+    throw new AuthError("CONFIG_INVALID", `Cannot find the home folder: "${name}" is not set`, {
+      hint: `set ${name}, or XDG_CONFIG_HOME for Latchkey's files`,
+    });
+  }
+  return home;
 }
 
 /**

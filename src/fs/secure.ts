@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./path.ts";
 import { AuthError } from "../errors.ts";
 
 /** Mode of every file Latchkey writes. */

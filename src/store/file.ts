@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join, relative } from "node:path";
+import { isWithin, join } from "../fs/path.ts";
 import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import {
@@ -271,8 +271,7 @@ export class FileStore implements CredentialStore {
     if (!info.isSymlink) return;
     const target = await Deno.realPath(path).catch(() => undefined);
     const dir = await Deno.realPath(this.dir);
-    const rel = target === undefined ? ".." : relative(dir, target);
-    if (rel.startsWith("..") || rel.startsWith("/")) {
+    if (target === undefined || target === dir || !isWithin(dir, target)) {
       throw new AuthError(
         "INSECURE_PERMISSIONS",
         `Refusing to use credential file "${path}": it is a symbolic link that points outside "${dir}"`,

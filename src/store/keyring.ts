@@ -3,6 +3,9 @@
  * `secret-tool` on Linux, the login keychain through `security` on macOS. One
  * item per profile holds the whole credential as OAuth token JSON, with the
  * attributes `service=latchkey`, `profile=<name>` and `issuer=<issuer>`.
+ * {@linkcode Keychain} also speaks Python `keyring`'s layout (attributes
+ * `service` and `username`, the raw value on macOS), which the anaconda
+ * preset uses.
  *
  * Every keychain call runs a subprocess that is killed after 3 s, so a
  * locked, missing or hanging keychain never hangs the program. Also here:
@@ -12,7 +15,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../fs/path.ts";
 import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";
@@ -52,13 +55,39 @@ export interface KeychainOptions {
    * @default {"latchkey"}
    */
   service?: string;
+  /**
+   * The Secret Service attribute that holds an item's account (on macOS the
+   * account is always the item's own account field). Python's `keyring`
+   * uses `username`.
+   *
+   * @default {"profile"}
+   */
+  accountAttribute?: string;
+  /**
+   * How the secret rests in the macOS keychain: `packed` (`lk1:` + base64 of
+   * raw DEFLATE, so a whole credential fits one `security -i` line) or `raw`
+   * (the value itself, as Python's `keyring` reads it; it must be a bare word
+   * such as base64). The Secret Service always holds the value itself.
+   *
+   * @default {"packed"}
+   */
+  macosEncoding?: "packed" | "raw";
+  /**
+   * How to do without the keychain, the last advice of every hint.
+   *
+   * @default {"use --store file"}
+   */
+  fallbackHint?: string;
 }
 
 /** What is written with an item besides its secret. */
 export interface KeychainItemOptions {
   /** The label keyring managers show. @default {"Latchkey: <account>"} */
   label?: string | undefined;
-  /** The issuer, kept as an attribute (Linux) or the comment (macOS). */
+  /**
+   * The issuer, kept as an attribute (Linux) or the comment (macOS); without
+   * it the item has no `issuer` attribute and an empty comment.
+   */
   issuer?: string | undefined;
 }
 
@@ -165,12 +194,15 @@ export class Keychain {
   #timeout: number;
   #command: string;
   #os: typeof Deno.build.os;
+  #accountAttribute: string;
+  #raw: boolean;
+  #fallback: string;
   #down: AuthError | undefined;
 
   /**
    * Speaks to the keychain of this platform (or of `options.os`).
    *
-   * @param options Timeout, tool, platform and service.
+   * @param options Timeout, tool, platform, service and item layout.
    * @throws {RangeError} When the timeout is not positive.
    */
   constructor(options: KeychainOptions = {}) {
@@ -178,6 +210,9 @@ export class Keychain {
     this.#timeout = options.timeout ?? KEYRING_TIMEOUT;
     this.#command = options.command ?? (this.#os === "darwin" ? "security" : "secret-tool");
     this.service = options.service ?? "latchkey";
+    this.#accountAttribute = options.accountAttribute ?? "profile";
+    this.#raw = options.macosEncoding === "raw";
+    this.#fallback = options.fallbackHint ?? "use --store file";
     if (!(this.#timeout > 0)) throw new RangeError(`Invalid keychain timeout: ${this.#timeout}`);
   }
 
@@ -204,7 +239,7 @@ export class Keychain {
   /**
    * The secret of an item.
    *
-   * @param account The profile name.
+   * @param account The profile name (or user).
    * @returns The secret, or `undefined` when there is no such item.
    * @throws {AuthError} `KEYRING_UNAVAILABLE`.
    */
@@ -212,66 +247,78 @@ export class Keychain {
     if (this.#os === "darwin") {
       const call = macos.findCall(this.#command, this.service, account);
       const result = await this.#run(call, "read");
-      const out = this.#check(macos.outcome(result), "read");
-      return out ? await macos.unpack(result.stdout.replace(/\n$/, "")) : undefined;
+      if (!this.#check(macos.outcome(result), "read")) return undefined;
+      const stored = result.stdout.replace(/\n$/, "");
+      return this.#raw ? stored : await macos.unpack(stored);
     }
     const result = await this.#run(linux.lookupCall(this.#command, this.#match(account)), "read");
     return this.#check(linux.outcome(result), "read") ? result.stdout : undefined;
   }
 
   /**
-   * Saves an item, replacing the profile's previous one.
+   * Saves an item, replacing the account's previous one (on Linux, also
+   * items of the account whose other attributes differ, such as another
+   * issuer, or Python `keyring`'s `application`).
    *
-   * @param account The profile name.
+   * @param account The profile name (or user).
    * @param secret The secret (sent on stdin).
    * @param options Label and issuer.
    * @throws {AuthError} `KEYRING_UNAVAILABLE`.
    */
   async set(account: string, secret: string, options: KeychainItemOptions = {}): Promise<void> {
     const label = options.label ?? `Latchkey: ${account}`;
-    const issuer = options.issuer ?? "";
     if (this.#os === "darwin") {
+      if (this.#raw && !macos.isBareWord(secret)) {
+        throw this.#unavailable(
+          "write to",
+          'the value holds characters "security -i" cannot take as they are',
+          this.#fallback,
+        );
+      }
       const call = macos.addCall(this.#command, {
         service: this.service,
         account,
         label,
-        comment: issuer,
-        packed: await macos.pack(secret),
+        comment: options.issuer ?? "",
+        password: this.#raw ? secret : await macos.pack(secret),
       });
       if (!call) {
         throw this.#unavailable(
           "write to",
-          `the credential (${secret.length} bytes) is too large for "security -i"`,
-          "use --store file",
+          `the ${
+            this.#raw ? "value" : "credential"
+          } (${secret.length} bytes) is too large for "security -i"`,
+          this.#fallback,
         );
       }
       this.#check(macos.outcome(await this.#run(call, "write to"), true), "write to");
       return;
     }
-    const attributes = { ...this.#match(account), issuer };
+    const match = this.#match(account);
+    const attributes: linux.Attributes = options.issuer === undefined
+      ? match
+      : { ...match, issuer: options.issuer };
     const stored = await this.#run(
       linux.storeCall(this.#command, label, attributes, secret),
       "write to",
     );
     this.#check(linux.outcome(stored), "write to");
-    // An item with the same service and profile but another issuer is a
-    // separate item to the Secret Service: remove it after the new one exists.
-    const found = await this.#run(
-      linux.searchCall(this.#command, this.#match(account)),
-      "write to",
-    );
+    // An item with the same service and account but other attributes is a separate item to
+    // the Secret Service: remove those after the new one exists (never before, so a failure
+    // in between loses nothing).
+    const found = await this.#run(linux.searchCall(this.#command, match), "write to");
     this.#check(linux.outcome(found), "write to");
-    for (const stale of linux.searchValues(found.stderr, "issuer")) {
-      if (stale === issuer) continue;
-      const call = linux.clearCall(this.#command, { ...this.#match(account), issuer: stale });
+    for (const [name, value] of linux.searchPairs(found.stderr)) {
+      if (attributes[name] === value) continue;
+      const call = linux.clearCall(this.#command, { ...match, [name]: value });
       this.#check(linux.outcome(await this.#run(call, "write to")), "write to");
     }
   }
 
   /**
-   * Removes the profile's item.
+   * Removes the account's item.
    *
-   * @param account The profile name.
+   * @param account The profile name (or user).
    * @returns Whether there was one.
    * @throws {AuthError} `KEYRING_UNAVAILABLE`.
    */
@@ -302,7 +349,7 @@ export class Keychain {
       const call = linux.searchCall(this.#command, { service: this.service });
       const result = await this.#run(call, "list");
       this.#check(linux.outcome(result), "list");
-      names = linux.searchValues(result.stderr, "profile");
+      names = linux.searchValues(result.stderr, this.#accountAttribute);
     }
     return names.filter((name) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name));
   }
@@ -329,12 +376,12 @@ export class Keychain {
   }
 
   #match(account: string): linux.Attributes {
-    return { service: this.service, profile: account };
+    return { service: this.service, [this.#accountAttribute]: account };
   }
 
   async #run(call: linux.ToolCall, action: string): Promise<linux.ToolResult> {
     if (this.#os !== "linux" && this.#os !== "darwin") {
-      throw this.#unavailable(action, `no keychain support on ${this.#os}`, "use --store file");
+      throw this.#unavailable(action, `no keychain support on ${this.#os}`, this.#fallback);
     }
     let result: linux.ToolResult | "timeout";
     try {
@@ -349,7 +396,7 @@ export class Keychain {
         throw this.#unavailable(
           action,
           `running "${this.#command}" is not allowed`,
-          `allow it with --allow-run=${this.#command}, or use --store file`,
+          `allow it with --allow-run=${this.#command}, or ${this.#fallback}`,
           error,
         );
       }
@@ -377,9 +424,9 @@ export class Keychain {
 
   #unavailable(action: string, reason: string, hint?: string, cause?: unknown): AuthError {
     const defaultHint = this.#os === "darwin"
-      ? "unlock the login keychain (security unlock-keychain), or use --store file"
+      ? `unlock the login keychain (security unlock-keychain), or ${this.#fallback}`
       : "install libsecret-tools (apt install libsecret-tools), start and unlock a keyring " +
-        "(e.g. gnome-keyring), or use --store file";
+        `(e.g. gnome-keyring), or ${this.#fallback}`;
     const error = new AuthError("KEYRING_UNAVAILABLE", `Cannot ${action} the keyring: ${reason}`, {
       hint: hint ?? defaultHint,
       cause,
@@ -472,7 +519,7 @@ async function writeItem(
   await ensurePrivateDir(dir);
   await Deno.writeFile(markerPath(dir, key), new Uint8Array(), { mode: FILE_MODE });
   await keychain.set(key, JSON.stringify(credentialToTokenJson(credential)), {
-    issuer: credential.issuer,
+    issuer: credential.issuer ?? "",
   });
 }
 

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../fs/path.ts";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { DIR_MODE, ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
+import { dirname, join } from "../fs/path.ts";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import {

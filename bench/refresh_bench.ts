@@ -1,0 +1,127 @@
+/**
+ * Refresh coordination figures: 100 concurrent calls on an expired token
+ * (token requests seen), and N processes sharing one profile with 2 s access
+ * tokens and rotating refresh tokens (refreshes per expiry window,
+ * invalid_grant count).
+ */
+import { Auth, Credential, FileStore } from "../mod.ts";
+import { startMockProvider } from "../testing.ts";
+
+async function isolatedHome(): Promise<string> {
+  const home = await Deno.makeTempDir({ prefix: "latchkey-bench-" });
+  Deno.env.set("HOME", home);
+  Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
+  return home;
+}
+
+async function seed(
+  provider: Awaited<ReturnType<typeof startMockProvider>>,
+  profile: string,
+  ttl: number,
+) {
+  const t = await provider.issueTokens({ ttl, scope: "openid offline_access" });
+  const now = Date.now() / 1000;
+  await new FileStore().write(
+    profile,
+    new Credential({
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      expiresAt: now + t.expires_in,
+      issuedAt: now,
+      issuer: provider.issuer,
+      clientId: "latchkey-cli",
+    }),
+  );
+}
+
+/**
+ * 100 concurrent `fetch()` calls on an expired token.
+ *
+ * @returns Token requests the provider saw.
+ */
+export async function stampede(): Promise<number> {
+  await isolatedHome();
+  await using provider = await startMockProvider({ accessTokenTtl: 60 });
+  await seed(provider, "stampede", 1);
+  await new Promise((r) => setTimeout(r, 1100));
+  const auth = new Auth({
+    issuer: provider.issuer,
+    clientId: "latchkey-cli",
+    profile: "stampede",
+    dotenv: false,
+    apiOrigins: [provider.issuer],
+  });
+  const responses = await Promise.all(
+    Array.from({ length: 100 }, () => auth.fetch(`${provider.apiUrl}/hello`)),
+  );
+  await Promise.all(responses.map((r) => r.body?.cancel()));
+  return provider.counts.token.refresh_token ?? 0;
+}
+
+/** The figures of one multi-process run. */
+export interface SoakResult {
+  processes: number;
+  seconds: number;
+  refreshes: number;
+  windows: number;
+  perWindow: number;
+  invalidGrant: number;
+  errors: number;
+}
+
+/**
+ * N processes call `token()` in a loop on one profile.
+ *
+ * @param processes How many.
+ * @param seconds How long.
+ * @returns The figures.
+ */
+export async function soak(processes: number, seconds: number): Promise<SoakResult> {
+  const home = await isolatedHome();
+  const lifetime = 2;
+  await using provider = await startMockProvider({ accessTokenTtl: lifetime });
+  const profile = `soak-${processes}`;
+  await seed(provider, profile, lifetime);
+  const worker = new URL("../tests/oauth/fixtures/token_loop.ts", import.meta.url).pathname;
+  const children = Array.from({ length: processes }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", worker, provider.issuer, String(seconds), profile],
+      env: { HOME: home, XDG_CONFIG_HOME: `${home}/.config` },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn());
+  const readers = children.map((c) => c.stdout.pipeThrough(new TextDecoderStream()).getReader());
+  await Promise.all(readers.map((r) => r.read()));
+  const before = provider.counts.token.refresh_token ?? 0;
+  const started = Date.now();
+  await Promise.all(children.map(async (c) => {
+    const w = c.stdin.getWriter();
+    await w.write(new TextEncoder().encode("go\n"));
+    await w.close();
+  }));
+  let errors = 0;
+  await Promise.all(children.map(async (c, i) => {
+    let out = "";
+    for (let r = await readers[i]!.read(); !r.done; r = await readers[i]!.read()) out += r.value;
+    await c.status;
+    errors += (JSON.parse(out) as { errors: string[] }).errors.length;
+  }));
+  const span = (Date.now() - started) / 1000;
+  const refreshes = (provider.counts.token.refresh_token ?? 0) - before;
+  const windows = span / (lifetime - Math.min(300, lifetime / 2));
+  return {
+    processes,
+    seconds: span,
+    refreshes,
+    windows,
+    perWindow: refreshes / windows,
+    invalidGrant: provider.counts.invalidGrant,
+    errors,
+  };
+}
+
+if (import.meta.main) {
+  console.log("token requests for 100 concurrent calls:", await stampede());
+  console.log(await soak(8, Number(Deno.env.get("SOAK_SECONDS") ?? "30")));
+}
