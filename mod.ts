@@ -54,6 +54,7 @@ export {
 export { assertAllowedOrigin, type AuthFetchOptions, createAuthFetch } from "./src/fetch.ts";
 export { backoffDelay, type BackoffOptions, parseRetryAfter } from "./src/http/retry.ts";
 export { type Challenge, parseWwwAuthenticate } from "./src/http/www_authenticate.ts";
+export { ENV_KEYS, type EnvKey, type EnvSnapshot, type EnvValue } from "./src/env.ts";
 export { type DecodedJwt, decodeJwt, type JwtPayload } from "./src/jwt.ts";
 export { type Logger, setLogger } from "./src/log.ts";
 export { openBrowser } from "./src/open.ts";

@@ -170,7 +170,11 @@ export class Auth {
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
-  /** @param options Where the credential comes from and how it is used. */
+  /**
+   * Creates the instance.
+   *
+   * @param options Where the credential comes from and how it is used.
+   */
   constructor(options: AuthOptions = {}) {
     this.#options = { ...options };
     this.fetch = async (input, init) => (this.#built ?? await this.#ready()).fetch(input, init);
@@ -543,12 +547,20 @@ export class Auth {
     return this.close();
   }
 
-  /** @returns A summary without secrets. */
+  /**
+   * A JSON view without secrets.
+   *
+   * @returns A summary without secrets.
+   */
   toJSON(): Record<string, unknown> {
     return { profile: this.#options.profile ?? null, issuer: this.#options.issuer ?? null };
   }
 
-  /** @returns `Auth { … }` without secrets. */
+  /**
+   * What `Deno.inspect` and `console.log` show: no secrets.
+   *
+   * @returns `Auth { … }` without secrets.
+   */
   [Symbol.for("Deno.customInspect")](): string {
     return `Auth ${JSON.stringify(this.toJSON())}`;
   }

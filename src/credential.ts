@@ -189,12 +189,20 @@ export class Credential {
     };
   }
 
-  /** @returns The credential with its secrets shown as `***`. */
+  /**
+   * A JSON view without secrets.
+   *
+   * @returns The credential with its secrets shown as `***`.
+   */
   toJSON(): Record<string, unknown> {
     return { ...this.#init(), subject: this.subject };
   }
 
-  /** @returns `Credential { … }` with its secrets shown as `***`. */
+  /**
+   * What `Deno.inspect` and `console.log` show: no secrets.
+   *
+   * @returns `Credential { … }` with its secrets shown as `***`.
+   */
   [Symbol.for("Deno.customInspect")](
     inspect: (value: unknown, options: unknown) => string,
     options: unknown,

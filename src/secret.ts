@@ -58,27 +58,47 @@ export class Secret {
     return diff === 0;
   }
 
-  /** @returns `***` */
+  /**
+   * Shows `***`, never the secret.
+   *
+   * @returns `***`
+   */
   toString(): string {
     return REDACTED;
   }
 
-  /** @returns `***` */
+  /**
+   * A JSON view without secrets.
+   *
+   * @returns `***`
+   */
   toJSON(): string {
     return REDACTED;
   }
 
-  /** @returns `***` */
+  /**
+   * Shows `***` in template literals and concatenation.
+   *
+   * @returns `***`
+   */
   [Symbol.toPrimitive](): string {
     return REDACTED;
   }
 
-  /** @returns `Secret(***)` */
+  /**
+   * What `Deno.inspect` and `console.log` show: no secrets.
+   *
+   * @returns `Secret(***)`
+   */
   [Symbol.for("Deno.customInspect")](): string {
     return `Secret(${REDACTED})`;
   }
 
-  /** @returns `Secret(***)` */
+  /**
+   * What Node's `util.inspect` shows: no secret.
+   *
+   * @returns `Secret(***)`
+   */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `Secret(${REDACTED})`;
   }

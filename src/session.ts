@@ -60,7 +60,11 @@ export class Session {
   #inflight: Promise<Credential> | undefined;
   #refused = new Set<string>();
 
-  /** @param options Store, key, seed and renewer. */
+  /**
+   * Creates the instance.
+   *
+   * @param options Store, key, seed and renewer.
+   */
   constructor(options: SessionOptions) {
     this.#options = options;
   }

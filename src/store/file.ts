@@ -156,7 +156,11 @@ export class FileStore implements CredentialStore {
   readonly kind = "file" as const;
   #dir: string | undefined;
 
-  /** @param options Where the files live. */
+  /**
+   * Creates the instance.
+   *
+   * @param options Where the files live.
+   */
   constructor(options: FileStoreOptions = {}) {
     this.#dir = options.dir;
   }
@@ -167,6 +171,8 @@ export class FileStore implements CredentialStore {
   }
 
   /**
+   * Where the credential for a key lives, for `status`.
+   *
    * @param key The profile name.
    * @returns The path of the profile's credential file.
    */
@@ -175,6 +181,8 @@ export class FileStore implements CredentialStore {
   }
 
   /**
+   * Reads the credential.
+   *
    * @param key The profile name.
    * @returns The credential, or `undefined` when the file does not exist.
    * @throws {AuthError} `INSECURE_PERMISSIONS` or `BAD_TOKEN_FILE`.
@@ -192,6 +200,8 @@ export class FileStore implements CredentialStore {
   }
 
   /**
+   * Saves the credential, replacing any other.
+   *
    * @param key The profile name.
    * @param credential The credential to save.
    */
@@ -203,6 +213,8 @@ export class FileStore implements CredentialStore {
   }
 
   /**
+   * Forgets the credential.
+   *
    * @param key The profile name.
    * @returns Whether a file was removed.
    */
@@ -228,7 +240,11 @@ export class FileStore implements CredentialStore {
     return withFileLock(join(this.dir, `${checkKey(key)}.lock`), fn);
   }
 
-  /** @returns The profiles that have a credential file. */
+  /**
+   * Lists the keys that hold a credential.
+   *
+   * @returns The profiles that have a credential file.
+   */
   async list(): Promise<string[]> {
     const keys: string[] = [];
     try {

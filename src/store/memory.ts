@@ -26,12 +26,18 @@ export class MemoryStore implements CredentialStore {
   #items = new Map<string, Credential>();
   #locks = new Map<string, Promise<unknown>>();
 
-  /** @returns `undefined`: memory has no location. */
+  /**
+   * Where the credential for a key lives, for `status`.
+   *
+   * @returns `undefined`: memory has no location.
+   */
   location(): undefined {
     return undefined;
   }
 
   /**
+   * Reads the credential.
+   *
    * @param key The profile name.
    * @returns The credential, if any.
    */
@@ -40,6 +46,8 @@ export class MemoryStore implements CredentialStore {
   }
 
   /**
+   * Saves the credential, replacing any other.
+   *
    * @param key The profile name.
    * @param credential The credential to keep.
    */
@@ -49,6 +57,8 @@ export class MemoryStore implements CredentialStore {
   }
 
   /**
+   * Forgets the credential.
+   *
    * @param key The profile name.
    * @returns Whether there was a credential.
    */
@@ -57,6 +67,8 @@ export class MemoryStore implements CredentialStore {
   }
 
   /**
+   * Runs `fn` while holding the lock for the key.
+   *
    * @param key The profile name.
    * @param fn The critical section.
    * @returns What `fn` returns.
@@ -72,7 +84,11 @@ export class MemoryStore implements CredentialStore {
     return run;
   }
 
-  /** @returns The keys held. */
+  /**
+   * Lists the keys that hold a credential.
+   *
+   * @returns The keys held.
+   */
   list(): Promise<string[]> {
     return Promise.resolve([...this.#items.keys()]);
   }

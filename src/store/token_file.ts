@@ -83,6 +83,8 @@ export class TokenFileStore implements CredentialStore {
   clientId: string | undefined;
 
   /**
+   * Creates the instance.
+   *
    * @param path The token file.
    * @param options The secret JSON key and the permission policy.
    */
@@ -91,12 +93,18 @@ export class TokenFileStore implements CredentialStore {
     this.#options = options;
   }
 
-  /** @returns The file's path. */
+  /**
+   * Where the credential for a key lives, for `status`.
+   *
+   * @returns The file's path.
+   */
   location(): string {
     return this.path;
   }
 
   /**
+   * Reads the credential.
+   *
    * @returns The credential in the file, `undefined` when there is no file.
    * @throws {AuthError} `BAD_TOKEN_FILE`, `INSECURE_PERMISSIONS`, `CONFLICTING_CREDENTIALS`.
    */
@@ -139,7 +147,11 @@ export class TokenFileStore implements CredentialStore {
     this.#last = { ...base, data };
   }
 
-  /** @returns Whether the file existed and was removed. */
+  /**
+   * Forgets the credential.
+   *
+   * @returns Whether the file existed and was removed.
+   */
   async delete(): Promise<boolean> {
     try {
       await Deno.remove(this.path);
@@ -151,6 +163,8 @@ export class TokenFileStore implements CredentialStore {
   }
 
   /**
+   * Runs `fn` while holding the lock for the key.
+   *
    * @param _key Ignored.
    * @param fn The critical section.
    * @returns What `fn` returns.
@@ -164,7 +178,11 @@ export class TokenFileStore implements CredentialStore {
     return withFileLock(join(dir, `${name}.lock`), fn);
   }
 
-  /** @returns `[""]` when the file exists, else `[]`. */
+  /**
+   * Lists the keys that hold a credential.
+   *
+   * @returns `[""]` when the file exists, else `[]`.
+   */
   async list(): Promise<string[]> {
     return (await readIfExists(this.path)) ? [""] : [];
   }
