@@ -27,7 +27,7 @@ import { TokenFileStore } from "./store/token_file.ts";
 import type { CredentialStore } from "./store/types.ts";
 
 /** Options of {@linkcode Auth}. Every field is optional; see the README for precedence. */
-export interface AuthOptions extends Omit<ResolverInput, "store"> {
+export interface AuthOptions {
   /** The profile name. @default {"default"} (or `LATCHKEY_PROFILE`) */
   profile?: string | undefined;
   /** The OpenID issuer URL. */
@@ -52,6 +52,10 @@ export interface AuthOptions extends Omit<ResolverInput, "store"> {
   tokenKey?: string | undefined;
   /** Where the profile's credential rests: a store name or your own store. @default {"auto"} */
   store?: StoreName | CredentialStore | undefined;
+  /** The Redis URL of the `redis` store (or `LATCHKEY_REDIS_URL`). */
+  redisUrl?: string | undefined;
+  /** The database path or KV Connect URL of the `kv` store (or `LATCHKEY_KV_PATH`). */
+  kvPath?: string | undefined;
   /** Environment variable prefixes. @default {"LATCHKEY_"} */
   envPrefix?: string | readonly string[] | undefined;
   /** The `.env` file to read, or `false` for none. @default {".env"} (in the current folder) */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { AuthOptions } from "./auth.ts";
 import type { LatchkeyConfig, Profile, StoreName } from "./config.ts";
 import { STORE_NAMES } from "./config.ts";
 import type { EnvKey, EnvSnapshot } from "./env.ts";
@@ -29,35 +30,27 @@ export type CredentialSource =
   | "kv"
   | "none";
 
-/** The options the resolver reads (a subset of `AuthOptions`). */
-export interface ResolverInput {
-  /** The profile name. */
-  profile?: string | undefined;
-  /** The OpenID issuer URL. */
-  issuer?: string | undefined;
-  /** The OAuth client id. */
-  clientId?: string | undefined;
-  /** A client secret. */
-  clientSecret?: string | Secret | undefined;
-  /** A refresh token. */
-  refreshToken?: string | Secret | undefined;
-  /** An access token. */
-  token?: string | Secret | undefined;
-  /** The scope to ask for. */
-  scope?: string | undefined;
-  /** The audience to ask for. */
-  audience?: string | undefined;
-  /** The origins that receive the token. */
-  apiOrigins?: readonly string[] | undefined;
-  /** A token file to read. */
-  tokenFile?: string | undefined;
-  /** The store name. */
-  store?: StoreName | undefined;
-  /** The Redis URL of the `redis` store. */
-  redisUrl?: string | undefined;
-  /** The path or URL of the `kv` store. */
-  kvPath?: string | undefined;
-}
+/** The options the resolver reads: those of `AuthOptions`, with a store named. */
+export type ResolverInput =
+  & Pick<
+    AuthOptions,
+    | "profile"
+    | "issuer"
+    | "clientId"
+    | "clientSecret"
+    | "refreshToken"
+    | "token"
+    | "scope"
+    | "audience"
+    | "apiOrigins"
+    | "tokenFile"
+    | "redisUrl"
+    | "kvPath"
+  >
+  & {
+    /** The store name. */
+    store?: StoreName | undefined;
+  };
 
 /** Secret material given directly (options, environment or `.env`). */
 export interface DirectMaterial {
