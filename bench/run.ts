@@ -12,6 +12,11 @@ import { soak, stampede } from "./refresh_bench.ts";
 import { resolveBench } from "./resolve_bench.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? "30");
+// Workers get a throwaway HOME; they must share this machine's Deno cache.
+if (!Deno.env.get("DENO_DIR")) {
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  Deno.env.set("DENO_DIR", JSON.parse(new TextDecoder().decode(info.stdout)).denoDir);
+}
 const rows: [string, string, string, string][] = [];
 const add = (figure: string, value: string, target: string, met: boolean | undefined) => {
   rows.push([figure, value, target, met === undefined ? "—" : met ? "met" : "not met"]);

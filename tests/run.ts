@@ -13,6 +13,11 @@
  */
 
 const root = new URL("..", import.meta.url).pathname;
+// Test files give their children a throwaway HOME; the Deno cache must stay this
+// machine's (a HOME-relative cache would fetch every npm package again).
+const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+const denoDir = Deno.env.get("DENO_DIR") ??
+  JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
 const jobs = Number(Deno.env.get("DENO_JOBS") ?? navigator.hardwareConcurrency ?? 2);
 const only = Deno.args.length ? Deno.args : undefined;
 
@@ -63,7 +68,7 @@ async function worker() {
     const out = await new Deno.Command(Deno.execPath(), {
       args: run.args,
       cwd: root,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", DENO_DIR: denoDir },
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -33,6 +33,15 @@ export interface Provider {
 const cache = new Map<string, Promise<Provider>>();
 
 /**
+ * ID token times are checked with 10 minutes of tolerance (openid-client's default is 30 s):
+ * a provider whose clock is off by minutes must not break logins and refreshes. Latchkey reads
+ * an ID token only to show whom it stands for; it never grants anything on its claims.
+ */
+function clientMetadata(): Partial<oc.ClientMetadata> {
+  return { [oc.clockTolerance]: 600 };
+}
+
+/**
  * Discovers a provider (cached for the life of the process; a failure is not
  * cached).
  *
@@ -72,7 +81,7 @@ async function load(options: ProviderOptions): Promise<Provider> {
   let first: unknown;
   for (const algorithm of ["oidc", "oauth2"] as const) {
     try {
-      const config = await oc.discovery(url, options.clientId, undefined, auth, {
+      const config = await oc.discovery(url, options.clientId, clientMetadata(), auth, {
         ...base,
         algorithm,
       });

@@ -46,7 +46,7 @@ export function retryingFetch(
       let delay: number | undefined;
       let response: Response | undefined;
       try {
-        response = await buffered(await inner(url, init));
+        response = errorSentAsOk(await buffered(await inner(url, init)), init);
         if (response.status !== 429 && response.status < 500) return response;
         delay = parseRetryAfter(response.headers.get("retry-after"));
       } catch (error) {
@@ -70,6 +70,39 @@ export function retryingFetch(
 }
 
 /**
+ * A 200 answer to a POST whose JSON body holds an `error` and no `access_token` is an OAuth
+ * error response with the wrong status (GitHub's token endpoint sends these). It is given status
+ * 400, so that openid-client reads it as the error it is: `invalid_grant` forgets a dead
+ * refresh token, and `authorization_pending` / `slow_down` keep a device login polling.
+ */
+function errorSentAsOk(response: Response, init: RequestInit): Response {
+  if (response.status !== 200 || init.method?.toUpperCase() !== "POST") return response;
+  if (!/^application\/json\b/i.test(response.headers.get("content-type") ?? "")) return response;
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bodyOf.get(response)));
+  } catch {
+    return response;
+  }
+  if (
+    body === null || typeof body !== "object" || Array.isArray(body) ||
+    typeof (body as Record<string, unknown>).error !== "string" || "access_token" in body
+  ) {
+    return response;
+  }
+  const copy = new Response(bodyOf.get(response)!, {
+    status: 400,
+    statusText: "Bad Request",
+    headers: response.headers,
+  });
+  Object.defineProperty(copy, "url", { value: response.url });
+  return copy;
+}
+
+/** The bytes of each buffered response, for {@linkcode errorSentAsOk}. */
+const bodyOf = new WeakMap<Response, ArrayBuffer>();
+
+/**
  * Reads the whole body, so that a connection broken mid-body is a network
  * error here (and retried) rather than a parse error later.
  */
@@ -89,5 +122,6 @@ async function buffered(response: Response): Promise<Response> {
     headers: response.headers,
   });
   Object.defineProperty(copy, "url", { value: response.url });
+  bodyOf.set(copy, body);
   return copy;
 }
