@@ -77,6 +77,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await Deno.remove(tmp).catch(() => {});
     throw error;
   }
+  await removeStaleTemporaries(dir, basename(path));
   if (isPosix) {
     try {
       using d = await Deno.open(dir, { read: true });
@@ -84,6 +85,29 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     } catch {
       // Some file systems cannot fsync a folder; the rename is still atomic.
     }
+  }
+}
+
+/** Temporary files older than this were left by a process that died mid-write. */
+const STALE_MS = 60_000;
+
+/**
+ * Removes the temporary files a killed writer left beside `name` (they hold a
+ * secret, 0600). Recent ones may belong to a writer still at work: kept.
+ */
+async function removeStaleTemporaries(dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.`;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile || !entry.name.startsWith(prefix) || !entry.name.endsWith(".tmp")) continue;
+      const file = join(dir, entry.name);
+      const info = await Deno.stat(file).catch(() => undefined);
+      if (info?.mtime && Date.now() - info.mtime.getTime() > STALE_MS) {
+        await Deno.remove(file).catch(() => {});
+      }
+    }
+  } catch {
+    // Cleaning up is a courtesy; the write itself succeeded.
   }
 }
 

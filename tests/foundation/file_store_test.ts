@@ -183,3 +183,21 @@ Deno.test("MemoryStore serialises callers of its lock and keeps credentials", as
   assertEquals(await store.delete("k"), true);
   assertEquals(await store.read("k"), undefined);
 });
+
+Deno.test("a write removes temporary files a killed writer left more than a minute ago", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const old = `${dir}/.default.json.0000-dead.tmp`;
+    const fresh = `${dir}/.default.json.1111-busy.tmp`;
+    await Deno.writeTextFile(old, "secret");
+    await Deno.writeTextFile(fresh, "secret");
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    await Deno.utime(old, longAgo, longAgo);
+    await new FileStore({ dir }).write("default", new Credential({ accessToken: "t" }));
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assertEquals(names.sort(), [".default.json.1111-busy.tmp", "default.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
