@@ -57,6 +57,20 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
 const MAX_REDIRECTS = 20;
 
+/** Merges header sources into one record with lower-case names (later sources win). */
+function headerRecord(...sources: (HeadersInit | undefined)[]): Record<string, string> {
+  const out: Record<string, string> = Object.create(null); // a header named "__proto__" is data
+  for (const source of sources) {
+    if (source === undefined) continue;
+    if (source instanceof Headers || Array.isArray(source)) {
+      new Headers(source).forEach((value, name) => out[name] = value);
+    } else {
+      for (const [name, value] of Object.entries(source)) out[name.toLowerCase()] = String(value);
+    }
+  }
+  return out;
+}
+
 function isReplayable(body: BodyInit | null | undefined): boolean {
   return body === null || body === undefined || !(body instanceof ReadableStream);
 }
@@ -100,18 +114,17 @@ export function createAuthFetch(
       fromRequest ? fromRequest.url : input instanceof URL ? input.href : String(input),
     );
     let method = (init?.method ?? fromRequest?.method ?? "GET").toUpperCase();
-    const headers = new Headers(fromRequest?.headers ?? init?.headers);
-    if (fromRequest && init?.headers) {
-      new Headers(init.headers).forEach((v, k) => headers.set(k, v));
-    }
-    if (options.userAgent && !headers.has("user-agent")) {
-      headers.set("user-agent", options.userAgent);
+    // A plain record with lower-case names: `fetch` copies it into its own
+    // Headers, so building a Headers object here would be a second copy.
+    const headers = headerRecord(fromRequest?.headers, init?.headers);
+    if (options.userAgent && !("user-agent" in headers)) {
+      headers["user-agent"] = options.userAgent;
     }
     let body: BodyInit | null | undefined = init?.body;
     if (body === undefined && fromRequest?.body) body = await fromRequest.arrayBuffer();
     const signal = init?.signal ?? fromRequest?.signal ?? undefined;
     const redirectMode = init?.redirect ?? fromRequest?.redirect ?? "follow";
-    const userAuthorization = headers.has("authorization");
+    const userAuthorization = "authorization" in headers;
     const origin = url.origin;
     const deadline = Date.now() + timeoutMs;
     let rest: RequestInit | undefined;
@@ -134,12 +147,12 @@ export function createAuthFetch(
       // caller's own Authorization and Cookie are gone for the rest of the chain.
       const hopHeaders = headers;
       if (!sameOrigin) {
-        hopHeaders.delete("authorization");
-        hopHeaders.delete("cookie");
-      } else if (!inject && !userAuthorization) hopHeaders.delete("authorization");
+        delete hopHeaders.authorization;
+        delete hopHeaders.cookie;
+      } else if (!inject && !userAuthorization) delete hopHeaders.authorization;
       if (inject) {
         token ??= await options.getToken(signal);
-        hopHeaders.set("authorization", `Bearer ${token}`);
+        hopHeaders.authorization = `Bearer ${token}`;
       }
       let response: Response;
       try {
@@ -207,7 +220,7 @@ export function createAuthFetch(
       ) {
         method = "GET";
         body = null;
-        for (const name of BODY_HEADERS) headers.delete(name);
+        for (const name of BODY_HEADERS) delete headers[name];
       } else if (!isReplayable(body)) {
         throw new TypeError("Fetch failed: cannot follow a 307/308 redirect with a streamed body");
       }
