@@ -10,11 +10,18 @@
  *   setting and secret the library reads under its default prefix),
  *   `HOME` and `XDG_CONFIG_HOME` (where `config.json` and the credential files
  *   live), `USERPROFILE` (the home folder on Windows), `NO_COLOR` and `TERM`
- *   (colours and the spinner). `BROWSER`, `DISPLAY` and the other `XDG_*`
- *   variables are read by `xdg-open`, not by Latchkey: a child process
- *   inherits the whole environment without any Deno permission.
- * - `--allow-sys=homedir`: only when `HOME` is unset (systemd services), the
- *   home folder comes from the password database.
+ *   (colours and the spinner). For `--preset`, the variables the Python
+ *   clients read, and nothing wider: `DESCARTESLABS_*`, `FREVA_*`,
+ *   `ANACONDA_CLOUD_*`, `XDG_CACHE_HOME` (freva's token file), and what
+ *   freva's `isInteractive` reads to tell a batch job from a person
+ *   (`BROWSER_SESSION`, `SLURM_JOB_ID`, `PBS_JOBID`, `JOB_ID`, `LSB_JOBID`,
+ *   `OAR_JOB_ID`, `KUBERNETES_SERVICE_HOST`, `JUPYTERHUB_USER`; a test keeps
+ *   this list in step with the presets' sources). `BROWSER`, `DISPLAY` and the
+ *   other `XDG_*` variables are read by `xdg-open`, not by Latchkey: a child
+ *   process inherits the whole environment without any Deno permission.
+ * - No `--allow-sys`: the home folder comes from `HOME` (or `XDG_CONFIG_HOME`
+ *   for Latchkey's own files) and nothing else; without them (a systemd
+ *   service) the error names the variable to set.
  * - `--allow-run` names the platform openers (`xdg-open`, macOS `open`) and
  *   the keychain tools (`secret-tool`, macOS `security`); nothing else is
  *   ever started. `-q` keeps Deno from printing a line on every start for the
@@ -42,6 +49,19 @@ export const ENV_VARIABLES: readonly string[] = [
   "USERPROFILE",
   "NO_COLOR",
   "TERM",
+  // the presets (`--preset`)
+  "DESCARTESLABS_*",
+  "FREVA_*",
+  "ANACONDA_CLOUD_*",
+  "XDG_CACHE_HOME",
+  "BROWSER_SESSION",
+  "SLURM_JOB_ID",
+  "PBS_JOBID",
+  "JOB_ID",
+  "LSB_JOBID",
+  "OAR_JOB_ID",
+  "KUBERNETES_SERVICE_HOST",
+  "JUPYTERHUB_USER",
 ];
 
 /** The only programs Latchkey runs: the platform openers and keychain tools. */
@@ -50,7 +70,6 @@ export const PROGRAMS: readonly string[] = ["xdg-open", "open", "secret-tool", "
 /** The permission flags, in the order the tasks list them. */
 export const PERMISSION_FLAGS: readonly string[] = [
   `--allow-env=${ENV_VARIABLES.join(",")}`,
-  "--allow-sys=homedir",
   "--allow-net",
   "--allow-read",
   "--allow-write",

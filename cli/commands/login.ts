@@ -9,10 +9,7 @@ import {
   type AuthOptions,
   type AuthStatus,
   type Credential,
-  defaultPrompt,
   type LoginFlow,
-  type LoginPrompt,
-  promptText,
   saveProfile,
   type StoreName,
 } from "../../mod.ts";
@@ -25,7 +22,9 @@ import {
   usageError,
 } from "../args.ts";
 import type { Command } from "../command.ts";
-import { formatDuration, type Spinner } from "../output.ts";
+import { formatDuration } from "../output.ts";
+import { presetOptions, runPreset } from "../preset.ts";
+import { loginPrompter } from "../prompt.ts";
 import { readHidden, readLine, readSecret, readStdinText } from "../stdin.ts";
 
 const FLOWS: readonly LoginFlow[] = ["device", "browser", "client_credentials", "password"];
@@ -48,7 +47,7 @@ function stillValid(status: AuthStatus, saved: Credential | undefined): boolean 
 
 export const command: Command = {
   name: "login",
-  usage: "[options]",
+  usage: "[options] | --preset NAME [preset options]",
   summary: "Sign in and save the profile and its credential.",
   description:
     `Without --force, a valid credential means no action. The device flow shows a URL and a code
@@ -56,7 +55,16 @@ export const command: Command = {
 opened through xdg-open (Linux) or open (macOS) unless --no-browser; the URL is always printed
 first. Client secrets come from LATCHKEY_CLIENT_SECRET or --client-secret-stdin, passwords from
 the terminal (or --password-stdin) — never from arguments. The flow defaults to
-client_credentials when a client secret is given, else device.`,
+client_credentials when a client secret is given, else device.
+
+With --preset, the login of that service's own client, with its files and keychain item:
+  freva          [--host H] [--token-file F] [-f] [--timeout S]: prints the token JSON on
+                 stdout and nothing else (--timeout 0 = no limit; default 30 s). The host comes
+                 from --host, else the profile's ("freva" unless --profile), where --host is saved
+  anaconda       [--domain D] [-f] [--basic [--username U] [--password-stdin]] [--store S]
+  cave,          [--host SERVER] [--token-file F] [--key K] [-f]: shows how to get a token on
+  chunkedgraph   stderr, then reads it from stdin (without echo on a terminal)
+  descarteslabs  none here: \`descarteslabs auth login\`, or DESCARTESLABS_CLIENT_ID/_SECRET`,
   options: {
     issuer: { type: "string", value: "URL", description: "the OpenID issuer" },
     "client-id": { type: "string", value: "ID", description: "the OAuth client id" },
@@ -91,14 +99,22 @@ client_credentials when a client secret is given, else device.`,
       type: "boolean",
       description: "read the password from stdin (password flow)",
     },
+    ...presetOptions("host", "domain", "token-file", "key"),
+    basic: {
+      type: "boolean",
+      description: "with --preset anaconda: the deprecated password login",
+    },
   },
   examples: [
     "latchkey login --issuer https://id.example.org --client-id my-cli --api https://api.example.org",
     "LATCHKEY_CLIENT_SECRET=… latchkey login --issuer https://id.example.org --client-id svc --json",
     "latchkey --profile work login --flow browser",
+    "latchkey login --preset freva --host www.freva.dkrz.de --token-file old.json > new.json",
   ],
 
   async run(ctx, args) {
+    const preset = await runPreset(ctx, args, "login", ["basic"]);
+    if (preset !== undefined) return preset;
     expectPositionals(args, "login", 0, 0);
     const v = args.values;
     const flow = choiceValue(v, "flow", FLOWS);
@@ -115,18 +131,7 @@ client_credentials when a client secret is given, else device.`,
     }
     const { out } = ctx;
 
-    let spinner: Spinner | undefined;
-    const onPrompt = async (prompt: LoginPrompt) => {
-      // The library's terminal QR code is drawn with colours: under NO_COLOR (or TERM=dumb) on a
-      // terminal, the URL and the code alone.
-      if (Deno.stderr.isTerminal() && !out.color) out.prompt(promptText(prompt) + "\n");
-      else await defaultPrompt(prompt);
-      spinner = out.spinner(
-        prompt.kind === "device"
-          ? "Waiting for you to approve the code…"
-          : "Waiting for the browser…",
-      );
-    };
+    const prompter = loginPrompter(out);
     const options: AuthOptions = {
       profile: ctx.profile,
       issuer: stringValue(v, "issuer"),
@@ -135,7 +140,7 @@ client_credentials when a client secret is given, else device.`,
       audience: stringValue(v, "audience"),
       apiOrigins: api.length ? api : undefined,
       store,
-      onPrompt,
+      onPrompt: prompter.onPrompt,
     };
     if (secretFromStdin) options.clientSecret = await readSecret("client secret", out);
 
@@ -180,7 +185,7 @@ client_credentials when a client secret is given, else device.`,
         ...(password !== undefined ? { password } : {}),
       });
     } finally {
-      spinner?.stop();
+      prompter.stop();
     }
 
     await saveProfile(status.profile, {

@@ -8,6 +8,7 @@
 import { Auth, FileStore, readConfig } from "../../mod.ts";
 import { expectPositionals } from "../args.ts";
 import type { Command, Context } from "../command.ts";
+import { presetOptions, runPreset } from "../preset.ts";
 
 async function logoutOne(ctx: Context, profile: string | undefined): Promise<void> {
   const auth = new Auth({ profile });
@@ -24,20 +25,25 @@ async function logoutOne(ctx: Context, profile: string | undefined): Promise<voi
 
 export const command: Command = {
   name: "logout",
-  usage: "[--all]",
+  usage: "[--all] | --preset NAME [--domain D]",
   summary: "Revoke the tokens where possible, then delete the stored credential.",
   description:
     `Exits 0 once the local credential is gone, even when revocation failed (with a warning).
-The profile's settings stay saved, so \`latchkey login\` signs in again without flags.`,
+The profile's settings stay saved, so \`latchkey login\` signs in again without flags.
+With --preset anaconda, removes the API key from the keyring (and its fallback file); the other
+presets have no logout.`,
   options: {
     all: {
       type: "boolean",
       description: "log out of every profile (and every credential in the file store)",
     },
+    ...presetOptions("domain"),
   },
-  examples: ["latchkey logout", "latchkey logout --all"],
+  examples: ["latchkey logout", "latchkey logout --all", "latchkey logout --preset anaconda"],
 
   async run(ctx, args) {
+    const preset = await runPreset(ctx, args, "logout");
+    if (preset !== undefined) return preset;
     expectPositionals(args, "logout", 0, 0);
     if (args.values.all !== true) {
       await logoutOne(ctx, ctx.profile);

@@ -15,6 +15,7 @@ import {
 import { expectPositionals, stringValue, usageError } from "../args.ts";
 import type { Command, Context } from "../command.ts";
 import { formatDuration } from "../output.ts";
+import { privateStdout } from "../private_stdout.ts";
 import { readSecret } from "../stdin.ts";
 
 async function refreshFrom(
@@ -71,8 +72,9 @@ export const command: Command = {
     `For batch jobs: no terminal, no config and no browser needed. The issuer and client id come
 from the flags, else the file, else LATCHKEY_ISSUER / LATCHKEY_CLIENT_ID, else the profile. A
 confidential client's secret comes from LATCHKEY_CLIENT_SECRET or --client-secret-stdin. The
-printed JSON holds the rotated refresh token; --in-place instead rewrites F atomically (mode
-0600, its format and other keys kept) under a lock, and prints nothing on stdout.`,
+printed JSON holds the rotated refresh token (stdout redirected to a file makes that file 0600);
+--in-place instead rewrites F atomically (mode 0600, its format and other keys kept) under a
+lock, and prints nothing on stdout.`,
   options: {
     "token-file": { type: "string", value: "F", description: "the token file to refresh from" },
     "in-place": { type: "boolean", description: "rewrite F instead of printing" },
@@ -103,6 +105,7 @@ printed JSON holds the rotated refresh token; --in-place instead rewrites F atom
     const file = new TokenFileStore(path);
     if (v["in-place"] !== true) {
       const next = await refreshFrom(ctx, file, settings);
+      await privateStdout(); // `> new.json`: the shell made it with its umask
       ctx.out.result(JSON.stringify(credentialToTokenJson(next), null, 2));
       return 0;
     }

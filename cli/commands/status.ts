@@ -9,6 +9,7 @@ import { Auth, type AuthStatus } from "../../mod.ts";
 import { expectPositionals } from "../args.ts";
 import type { Command } from "../command.ts";
 import { formatDuration } from "../output.ts";
+import { presetOptions, runPreset } from "../preset.ts";
 
 /**
  * The human form of a status.
@@ -39,17 +40,24 @@ export function formatStatus(s: AuthStatus): string {
 
 export const command: Command = {
   name: "status",
-  usage: "",
+  usage: "[--preset NAME [preset options]]",
   summary: "Show who is logged in, from which source, until when — never a secret.",
   description:
     `Reads local state only (no network). An access token that expired but can be refreshed counts
 as logged in. Exits 1 when there is no usable credential. --json prints profile, issuer,
 clientId, source, path, loggedIn, expiresAt, expiresIn, scope, subject, refreshable and
-apiOrigins.`,
-  options: {},
-  examples: ["latchkey status", "latchkey --profile work status --json"],
+apiOrigins. With --preset, that service's credential instead: preset, its host, server or
+domain, then source, path, loggedIn, expiresAt, expiresIn, scope, subject and refreshable.`,
+  options: presetOptions("host", "domain", "token-file", "key"),
+  examples: [
+    "latchkey status",
+    "latchkey --profile work status --json",
+    "latchkey status --preset anaconda --json",
+  ],
 
   async run(ctx, args) {
+    const preset = await runPreset(ctx, args, "status");
+    if (preset !== undefined) return preset;
     expectPositionals(args, "status", 0, 0);
     const status = await new Auth({ profile: ctx.profile }).status();
     if (ctx.json) ctx.out.json(status);

@@ -7,27 +7,34 @@
 import { Auth } from "../../mod.ts";
 import { expectPositionals, secondsValue } from "../args.ts";
 import type { Command } from "../command.ts";
+import { presetOptions, runPreset } from "../preset.ts";
 
 export const command: Command = {
   name: "token",
-  usage: "[--min-ttl S]",
+  usage: "[--min-ttl S] | --preset NAME [preset options]",
   summary: "Print the access token (and nothing else), refreshing it first if needed.",
   description:
     `With --json, prints {"accessToken", "tokenType", "expiresAt", "expiresIn", "scope"}. A token
-cached in the profile's store is printed without any network request.`,
+cached in the profile's store is printed without any network request. With --preset, that
+service's token: the freva access token (refreshed when needed, never a new login), the saved
+cave/chunkedgraph token, the Descartes Labs token, the Anaconda API key.`,
   options: {
     "min-ttl": {
       type: "string",
       value: "S",
       description: "refresh first unless the token is valid for at least S seconds",
     },
+    ...presetOptions("host", "domain", "token-file", "key"),
   },
   examples: [
     'curl -H "Authorization: Bearer $(latchkey token)" https://api.example.org/v1/me',
     "latchkey token --min-ttl 600 --json",
+    "DESCARTESLABS_CLIENT_ID=… DESCARTESLABS_CLIENT_SECRET=… latchkey token --preset descarteslabs",
   ],
 
   async run(ctx, args) {
+    const preset = await runPreset(ctx, args, "token");
+    if (preset !== undefined) return preset;
     expectPositionals(args, "token", 0, 0);
     const minTtl = secondsValue(args.values, "min-ttl");
     const auth = new Auth({ profile: ctx.profile });

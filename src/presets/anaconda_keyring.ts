@@ -9,12 +9,11 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../fs/path.ts";
 import { AuthError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { homeDir } from "../paths.ts";
-import * as linux from "../store/keyring_linux.ts";
-import * as macos from "../store/keyring_macos.ts";
+import { Keychain, type KeychainOptions } from "../store/keyring.ts";
 import { TokenFileStore } from "../store/token_file.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
 
@@ -134,36 +133,18 @@ export class FileKeyring implements Keyring {
   }
 }
 
-/** Options of {@linkcode SystemKeyring}. */
-export interface SystemKeyringOptions {
-  /**
-   * The tool to run.
-   *
-   * @default {"secret-tool" on Linux, "security" on macOS}
-   */
-  command?: string | undefined;
-  /**
-   * Seconds each call may take before the tool is killed.
-   *
-   * @default {3}
-   */
-  timeout?: number | undefined;
-  /**
-   * The platform.
-   *
-   * @default {Deno.build.os}
-   */
-  os?: typeof Deno.build.os | undefined;
-}
+/** Options of {@linkcode SystemKeyring}: the tool, its timeout (3 s) and the platform. */
+export type SystemKeyringOptions = Pick<KeychainOptions, "command" | "timeout" | "os">;
 
 /**
  * The OS keychain, with the item layout of Python's `keyring`: on Linux a
  * Secret Service item with the attributes `service` and `username` (label
  * `Password for '<username>' on '<service>'`), through `secret-tool`; on
- * macOS a generic password with that service and account, through
- * `security`. The secret travels on stdin, never in argv. A keychain that is
- * missing, locked or silent fails within the timeout with `AuthError`
- * `KEYRING_UNAVAILABLE`.
+ * macOS a generic password with that service and account holding the raw
+ * value, through `security`. A thin adapter over Latchkey's
+ * {@linkcode Keychain}: the secret travels on stdin, never in argv, and a
+ * keychain that is missing, locked or silent fails within the timeout with
+ * `AuthError` `KEYRING_UNAVAILABLE`.
  *
  * @example
  * ```ts ignore
@@ -175,9 +156,8 @@ export interface SystemKeyringOptions {
 export class SystemKeyring implements Keyring {
   /** Always `keyring`. */
   readonly name = "keyring";
-  #command: string;
-  #timeout: number;
-  #os: typeof Deno.build.os;
+  #options: SystemKeyringOptions;
+  #keychains = new Map<string, Keychain>();
 
   /**
    * Uses the OS keychain through its command-line tool.
@@ -185,9 +165,22 @@ export class SystemKeyring implements Keyring {
    * @param options The tool, timeout and platform.
    */
   constructor(options: SystemKeyringOptions = {}) {
-    this.#os = options.os ?? Deno.build.os;
-    this.#command = options.command ?? (this.#os === "darwin" ? "security" : "secret-tool");
-    this.#timeout = options.timeout ?? 3;
+    this.#options = { ...options };
+  }
+
+  #keychain(service: string): Keychain {
+    let keychain = this.#keychains.get(service);
+    if (!keychain) {
+      keychain = new Keychain({
+        ...this.#options,
+        service,
+        accountAttribute: "username",
+        macosEncoding: "raw",
+        fallbackHint: 'pass keyring: "file"',
+      });
+      this.#keychains.set(service, keychain);
+    }
+    return keychain;
   }
 
   /**
@@ -197,15 +190,13 @@ export class SystemKeyring implements Keyring {
    * @throws {AuthError} `KEYRING_UNAVAILABLE`.
    */
   async get(service: string, username: string): Promise<string | undefined> {
-    if (this.#os === "darwin") {
-      const result = await this.#run(macos.findCall(this.#command, service, username));
-      return this.#check(macos.outcome(result)) ? result.stdout.replace(/\n$/, "") : undefined;
-    }
-    const result = await this.#run(linux.lookupCall(this.#command, { service, username }));
-    return this.#check(linux.outcome(result)) ? result.stdout.replace(/\n$/, "") : undefined;
+    return await this.#keychain(service).get(username);
   }
 
   /**
+   * Saves the secret; on Linux, Python's own item for the same service and
+   * user (it also carries `application`) is replaced rather than left beside it.
+   *
    * @param service The service.
    * @param username The user.
    * @param value The secret (sent on stdin).
@@ -213,22 +204,7 @@ export class SystemKeyring implements Keyring {
    */
   async set(service: string, username: string, value: string): Promise<void> {
     const label = `Password for '${username}' on '${service}'`;
-    if (this.#os === "darwin") {
-      const call = macos.addCall(this.#command, {
-        service,
-        account: username,
-        label,
-        comment: "",
-        secret: value,
-      });
-      this.#check(macos.outcome(await this.#run(call), true));
-      return;
-    }
-    // Items with other attributes besides these two (Python's carry `application`) are
-    // separate items to the Secret Service: clear them all first, so one answer remains.
-    await this.delete(service, username);
-    const call = linux.storeCall(this.#command, label, { service, username }, value);
-    this.#check(linux.outcome(await this.#run(call)));
+    await this.#keychain(service).set(username, value, { label });
   }
 
   /**
@@ -238,68 +214,7 @@ export class SystemKeyring implements Keyring {
    * @throws {AuthError} `KEYRING_UNAVAILABLE`.
    */
   async delete(service: string, username: string): Promise<boolean> {
-    if (this.#os === "darwin") {
-      return this.#check(
-        macos.outcome(await this.#run(macos.deleteCall(this.#command, service, username))),
-      );
-    }
-    if (!(await this.get(service, username))) return false;
-    return this.#check(
-      linux.outcome(await this.#run(linux.clearCall(this.#command, { service, username }))),
-    );
-  }
-
-  async #run(call: linux.ToolCall): Promise<linux.ToolResult> {
-    if (this.#os !== "linux" && this.#os !== "darwin") {
-      throw this.#unavailable(`no keychain support on ${this.#os}`);
-    }
-    const signal = AbortSignal.timeout(this.#timeout * 1000);
-    try {
-      const child = new Deno.Command(call.command, {
-        args: call.args,
-        stdin: call.stdin === undefined ? "null" : "piped",
-        stdout: call.stdout === false ? "null" : "piped",
-        stderr: "piped",
-        env: { LC_ALL: "C" },
-        signal,
-      }).spawn();
-      if (call.stdin !== undefined) {
-        const writer = child.stdin.getWriter();
-        await writer.write(new TextEncoder().encode(call.stdin)).catch(() => {});
-        await writer.close().catch(() => {});
-      }
-      const out = await child.output();
-      if (signal.aborted) throw this.#unavailable(`"${this.#command}" did not answer in time`);
-      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-      return {
-        code: out.code,
-        stdout: call.stdout === false ? "" : decode(out.stdout),
-        stderr: decode(out.stderr),
-      };
-    } catch (error) {
-      if (error instanceof AuthError) throw error;
-      const reason = error instanceof Deno.errors.NotFound
-        ? `"${this.#command}" is not installed`
-        : error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
-        ? `running "${this.#command}" is not allowed`
-        : error instanceof Error
-        ? error.message
-        : String(error);
-      throw this.#unavailable(reason, error);
-    }
-  }
-
-  #check(outcome: linux.Outcome): boolean {
-    if (outcome.ok) return true;
-    if (outcome.missing) return false;
-    throw this.#unavailable(outcome.reason);
-  }
-
-  #unavailable(reason: string, cause?: unknown): AuthError {
-    return new AuthError("KEYRING_UNAVAILABLE", `Cannot use the keyring: ${reason}`, {
-      hint: 'unlock the keyring, or pass keyring: "file"',
-      cause,
-    });
+    return await this.#keychain(service).delete(username);
   }
 }
 
@@ -311,6 +226,7 @@ export class SystemKeyring implements Keyring {
 export class AutoKeyring implements Keyring {
   #system: Keyring;
   #file: Keyring;
+  #last: Keyring;
   #down = false;
 
   /**
@@ -320,11 +236,12 @@ export class AutoKeyring implements Keyring {
   constructor(system: Keyring = new SystemKeyring(), file: Keyring = new FileKeyring()) {
     this.#system = system;
     this.#file = file;
+    this.#last = system;
   }
 
-  /** Where the last answer came from. */
+  /** Where the last secret was found or saved (the keychain until then). */
   get name(): string {
-    return this.#down ? this.#file.name : this.#system.name;
+    return this.#down ? this.#file.name : this.#last.name;
   }
 
   async #try<T>(fn: () => Promise<T>): Promise<{ ok: boolean; value: T | undefined }> {
@@ -346,7 +263,13 @@ export class AutoKeyring implements Keyring {
    */
   async get(service: string, username: string): Promise<string | undefined> {
     const found = await this.#try(() => this.#system.get(service, username));
-    return found.value ?? await this.#file.get(service, username);
+    if (found.value !== undefined) {
+      this.#last = this.#system;
+      return found.value;
+    }
+    const value = await this.#file.get(service, username);
+    if (value !== undefined) this.#last = this.#file;
+    return value;
   }
 
   /**
@@ -358,6 +281,7 @@ export class AutoKeyring implements Keyring {
     const saved = await this.#try(() => this.#system.set(service, username, value));
     if (saved.ok) await this.#file.delete(service, username);
     else await this.#file.set(service, username, value);
+    this.#last = saved.ok ? this.#system : this.#file;
   }
 
   /**

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../fs/path.ts";
 import { Auth as GenericAuth, type AuthStatus } from "../auth.ts";
 import { Credential } from "../credential.ts";
 import { envGet } from "../env.ts";

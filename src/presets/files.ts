@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "../fs/path.ts";
 import { AuthError } from "../errors.ts";
 import { assertPrivateFile, FILE_MODE, readIfExists, writeFileAtomic } from "../fs/secure.ts";
 import { logger } from "../log.ts";

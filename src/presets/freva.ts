@@ -17,7 +17,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../fs/path.ts";
 import { readConfig } from "../config.ts";
 import { envGet } from "../env.ts";
 import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "../errors.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../fs/path.ts";
 import { Auth } from "../auth.ts";
 import { AuthError } from "../errors.ts";
 import { logger } from "../log.ts";

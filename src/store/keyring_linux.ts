@@ -92,6 +92,30 @@ export function searchCall(command: string, attributes: Attributes): ToolCall {
 }
 
 /**
+ * The distinct `name = value` attributes over the items a `search` printed.
+ *
+ * @param stderr What `secret-tool search` printed on stderr.
+ * @returns `[name, value]` pairs, in the order first printed, without duplicates.
+ *
+ * @example
+ * ```ts
+ * import { searchPairs } from "./keyring_linux.ts";
+ * const stderr = "attribute.service = S\nattribute.username = U\nattribute.application = Python keyring library\n" +
+ *   "attribute.service = S\nattribute.username = U\n";
+ * console.assert(searchPairs(stderr).length === 3);
+ * console.assert(searchPairs(stderr)[2]!.join("=") === "application=Python keyring library");
+ * ```
+ */
+export function searchPairs(stderr: string): [string, string][] {
+  const pairs = new Map<string, [string, string]>();
+  for (const line of stderr.split("\n")) {
+    const match = /^attribute\.([^ ]+) = (.*)$/.exec(line);
+    if (match) pairs.set(`${match[1]}\0${match[2]}`, [match[1]!, match[2]!]);
+  }
+  return [...pairs.values()];
+}
+
+/**
  * The values of one attribute over the items a `search` printed.
  *
  * @param stderr What `secret-tool search` printed on stderr.
@@ -106,12 +130,7 @@ export function searchCall(command: string, attributes: Attributes): ToolCall {
  * ```
  */
 export function searchValues(stderr: string, name: string): string[] {
-  const prefix = `attribute.${name} = `;
-  const values = new Set<string>();
-  for (const line of stderr.split("\n")) {
-    if (line.startsWith(prefix)) values.add(line.slice(prefix.length));
-  }
-  return [...values].sort();
+  return searchPairs(stderr).filter(([n]) => n === name).map(([, value]) => value).sort();
 }
 
 /** How a `secret-tool` run ended. */

@@ -5,9 +5,11 @@
  *
  * The secret never goes in argv: an item is written by `security -i`, which
  * reads its command line from stdin. That line holds at most 4096 bytes (a
- * longer one is cut, and its tail run as another command), so the secret is
- * stored compressed (`lk1:` + base64 of raw DEFLATE, no quoting needed) and a
- * line that would still be too long is refused before anything runs.
+ * longer one is cut, and its tail run as another command), so Latchkey's
+ * credentials are stored compressed (`lk1:` + base64 of raw DEFLATE, no
+ * quoting needed) and a line that would still be too long is refused before
+ * anything runs. A value another program reads as it is (Python's `keyring`)
+ * is stored raw, which only a bare word (such as base64) can be.
  *
  * @module
  */
@@ -54,6 +56,23 @@ export async function unpack(stored: string): Promise<string> {
   return await new Response(stream).text();
 }
 
+/**
+ * Whether a value can stand unquoted on a `security -i` line, as it is:
+ * letters, digits and `+/=:._~-` only (base64 and {@linkcode pack}ed text are).
+ *
+ * @param value The value.
+ * @returns `true` when it is a bare word.
+ *
+ * @example
+ * ```ts
+ * import { isBareWord } from "./keyring_macos.ts";
+ * console.assert(isBareWord("eyJhcGlfa2V5Ijog=") && !isBareWord('a "quoted" word'));
+ * ```
+ */
+export function isBareWord(value: string): boolean {
+  return /^[A-Za-z0-9+/=:._~-]+$/.test(value);
+}
+
 function quote(value: string): string {
   // `security -i` splits its input on blanks and honours double quotes; the
   // values passed here are a service, a profile name, a label and an issuer
@@ -75,16 +94,19 @@ export function findCall(command: string, service: string, account: string): Too
 
 /**
  * `security -i` with an `add-generic-password -U` line on stdin: saves (or
- * updates) the item; the secret, already {@linkcode pack}ed, goes on stdin.
+ * updates) the item; the password, a bare word (already {@linkcode pack}ed,
+ * or raw base64), goes on stdin.
  *
  * @param command The `security` program.
- * @param item Service, account, label, comment and the packed secret.
- * @returns The call, or `undefined` when the line would be longer than `security -i` reads.
+ * @param item Service, account, label, comment and the password as it is to rest.
+ * @returns The call, or `undefined` when the password is not a
+ * {@linkcode isBareWord | bare word} or the line would be longer than `security -i` reads.
  */
 export function addCall(
   command: string,
-  item: { service: string; account: string; label: string; comment: string; packed: string },
+  item: { service: string; account: string; label: string; comment: string; password: string },
 ): ToolCall | undefined {
+  if (!isBareWord(item.password)) return undefined;
   const line = [
     "add-generic-password",
     "-U",
@@ -97,7 +119,7 @@ export function addCall(
     "-j",
     quote(item.comment),
     "-w",
-    item.packed,
+    item.password,
   ].join(" ");
   if (new TextEncoder().encode(line).length > MAX_LINE) return undefined;
   return { command, args: ["-i"], stdin: `${line}\nquit\n` };

@@ -172,6 +172,31 @@ Deno.test("refresh --token-file prints the new token JSON with the rotated refre
   assertEquals(provider.counts.token.refresh_token, 2);
 });
 
+Deno.test("refresh --token-file old.json > new.json: the shell's file (umask 022) is made 0600 before the token goes in", async () => {
+  await using provider = await startMockProvider();
+  await using home = await makeHome();
+  const tokens = await provider.issueTokens({
+    clientId: "latchkey-cli",
+    scope: "openid offline_access",
+  });
+  await Deno.writeTextFile(
+    `${home.cwd}/old.json`,
+    JSON.stringify({ refresh_token: tokens.refresh_token }),
+    { mode: 0o600 },
+  );
+  const result = await runCli(home, ["refresh", "--token-file", "old.json"], {
+    env: { LATCHKEY_ISSUER: provider.issuer, LATCHKEY_CLIENT_ID: "latchkey-cli" },
+    secrets: tokenSecrets(tokens),
+    wrap: (command) => ["sh", "-c", 'umask 022; exec "$@" > new.json', "sh", ...command],
+  });
+  assertEquals(result.code, 0, show(result));
+  const written = JSON.parse(await Deno.readTextFile(`${home.cwd}/new.json`));
+  assert(
+    typeof written.refresh_token === "string" && written.refresh_token !== tokens.refresh_token,
+  );
+  assertEquals((await Deno.stat(`${home.cwd}/new.json`)).mode! & 0o777, 0o600);
+});
+
 Deno.test("refresh --in-place rewrites the file atomically with mode 0600, keeping its other keys", async () => {
   await using provider = await startMockProvider();
   await using home = await makeHome();

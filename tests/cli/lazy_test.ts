@@ -57,4 +57,6 @@ Deno.test("token with a cached valid token parses no npm module (no openid-clien
     /\/src\/oauth\/|\/testing/.test(s)
   );
   assertEquals(heavy, [], "token loaded OAuth or npm code");
+  const presets = ours.filter((s) => /\/presets\.ts$|\/src\/presets\/|\/cli\/presets\//.test(s));
+  assertEquals(presets, [], "token without --preset loaded preset code");
 });

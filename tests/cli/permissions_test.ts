@@ -9,6 +9,7 @@ import {
   PERMISSION_FLAGS,
   PROGRAMS,
 } from "../../cli/permissions.ts";
+import { freva } from "../../presets.ts";
 import { DENO, makeHome, ROOT, runCli, show } from "./helpers.ts";
 
 Deno.test("the cli and compile tasks use exactly the flags of cli/permissions.ts", async () => {
@@ -30,6 +31,28 @@ Deno.test("the permission lists name variables and programs, never everything", 
   assert(ENV_VARIABLES.every((name) => /^[A-Z_]+\*?$/.test(name)));
   assertEquals([...PROGRAMS].sort(), ["open", "secret-tool", "security", "xdg-open"]);
   assert(PERMISSION_FLAGS.every((flag) => flag.startsWith("--allow-")));
+});
+
+Deno.test("--allow-env covers every variable the presets read, and the batch-job variables of freva", async () => {
+  const covered = (name: string) =>
+    ENV_VARIABLES.some((allowed) =>
+      allowed.endsWith("*") ? name.startsWith(allowed.slice(0, -1)) : name === allowed
+    );
+  const read: string[] = [...freva.BATCH_VARIABLES, "BROWSER_SESSION"];
+  for await (const entry of Deno.readDir(`${ROOT}src/presets`)) {
+    const source = await Deno.readTextFile(`${ROOT}src/presets/${entry.name}`);
+    // envGet("NAME"), and envGet(`PREFIX_${…}`) as the prefix plus a marker
+    for (const m of source.matchAll(/envGet\(\s*"([A-Z0-9_]+)"/g)) read.push(m[1]!);
+    for (const m of source.matchAll(/envGet\(\s*`([A-Z0-9_]+)\$\{/g)) read.push(`${m[1]!}X`);
+    assert(!/Deno\.env\.get\(/.test(source), `${entry.name} reads Deno.env directly`);
+  }
+  for (
+    const name of ["FREVA_TOKEN_FILE", "XDG_CACHE_HOME", "DESCARTESLABS_X", "ANACONDA_CLOUD_X"]
+  ) {
+    assert(read.includes(name), `the scan missed ${name}: ${read.join(", ")}`);
+  }
+  const missing = read.filter((name) => !covered(name));
+  assertEquals(missing, [], "variables the presets read but --allow-env does not list");
 });
 
 Deno.test("deno task cli runs the CLI with those flags", async () => {
@@ -74,12 +97,15 @@ Deno.test("a missing permission is one line naming the flag, exit 2, no stack tr
   assertStringIncludes(fetched.stderr, "missing --allow-net");
 });
 
-Deno.test("without HOME the home folder comes from the system (--allow-sys=homedir)", async () => {
+Deno.test("without HOME, XDG_CONFIG_HOME is enough; with neither, an error naming HOME (exit 2)", async () => {
+  // systemd services run without HOME: the library no longer asks the password database.
   await using home = await makeHome();
-  // Read-only: `profiles` only reads config.json under the real home folder, if there is one.
-  const result = await runCli(home, ["profiles", "--json"], {
+  const withXdg = await runCli(home, ["profiles", "--json"], { env: { HOME: "" } });
+  assertEquals(withXdg.code, 0, show(withXdg));
+  const neither = await runCli(home, ["profiles", "--json"], {
     env: { HOME: "", XDG_CONFIG_HOME: "" },
   });
-  assertEquals(result.code, 0, show(result));
-  assert(!result.stderr.includes("permission denied"), show(result));
+  assertEquals(neither.code, 2, show(neither));
+  assertStringIncludes(neither.stderr, '"HOME" is not set');
+  assert(!neither.stderr.includes("permission denied"), show(neither));
 });

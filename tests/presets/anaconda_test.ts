@@ -17,8 +17,8 @@ import {
   rejectsWith,
   serve,
   type TestServer,
-  writeFileWithMode,
 } from "./helpers.ts";
+import { writeFakeSecretTool } from "./fake_secret_tool.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -328,27 +328,11 @@ test("anaconda: the client joins paths to the API domain, sends the key to that 
   }
 });
 
-const FAKE_SECRET_TOOL = `#!/bin/sh
-# A stand-in for libsecret's secret-tool: one file per attribute set.
-dir="$FAKE_KEYRING_DIR"
-printf '%s|' "$@" >> "$dir/calls.log"; echo >> "$dir/calls.log"
-[ -n "$FAKE_KEYRING_DOWN" ] && { echo "secret-tool: Cannot autolaunch D-Bus without X11 \\$DISPLAY" >&2; exit 1; }
-cmd=$1; shift
-[ "$cmd" = store ] && shift
-key=$(printf '%s|' "$@" | sha1sum | cut -c1-40)
-case "$cmd" in
-  lookup) [ -f "$dir/$key" ] && cat "$dir/$key" || exit 1 ;;
-  store) cat > "$dir/$key" ;;
-  clear) [ -f "$dir/$key" ] && rm "$dir/$key" || exit 1 ;;
-esac
-`;
-
 test(
   "anaconda: the OS keychain item has Python keyring's layout (service, username), the secret on stdin; a silent keychain falls back to the file",
   async () => {
     await using home = await isolatedHome();
-    const tool = home.at("secret-tool");
-    await writeFileWithMode(tool, FAKE_SECRET_TOOL, 0o755);
+    const tool = await writeFakeSecretTool(home.path);
     Deno.env.set("FAKE_KEYRING_DIR", home.path);
     const system = new anaconda.SystemKeyring({ command: tool });
     await system.set("Anaconda Cloud", "id.anaconda.cloud", "dmFsdWU=");
@@ -356,9 +340,13 @@ test(
     assert.equal(await system.delete("Anaconda Cloud", "id.anaconda.cloud"), true);
     assert.equal(await system.get("Anaconda Cloud", "id.anaconda.cloud"), undefined);
     const calls = (await Deno.readTextFile(home.at("calls.log"))).trim().split("\n");
-    assert.deepEqual(calls.slice(0, 3), [
-      "lookup|service|Anaconda Cloud|username|id.anaconda.cloud|",
+    // store first, then clear any other item of that service and user (Python's carries
+    // `application`): a failure in between never loses the key
+    assert.deepEqual(calls, [
       "store|--label=Password for 'id.anaconda.cloud' on 'Anaconda Cloud'|service|Anaconda Cloud|username|id.anaconda.cloud|",
+      "search|--all|service|Anaconda Cloud|username|id.anaconda.cloud|",
+      "lookup|service|Anaconda Cloud|username|id.anaconda.cloud|",
+      "clear|service|Anaconda Cloud|username|id.anaconda.cloud|",
       "lookup|service|Anaconda Cloud|username|id.anaconda.cloud|",
     ]);
     assert.ok(calls.every((line) => !line.includes("dmFsdWU=")), "the secret never goes in argv");

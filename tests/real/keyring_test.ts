@@ -9,6 +9,7 @@ import {
   type Logger,
   setLogger,
 } from "../../mod.ts";
+import { anaconda } from "../../presets.ts";
 import { startMockProvider } from "../../testing.ts";
 import { AutoStore, Keychain, keyringAnswers, KeyringStore } from "../../src/store/keyring.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
@@ -256,6 +257,57 @@ realTest(
   },
 );
 
+realTest(
+  "anaconda's SystemKeyring on a real Secret Service: Python keyring's layout, one item per user, Latchkey's items untouched",
+  [SECRET_SERVICE],
+  60_000,
+  async () => {
+    await using home = await tempHome();
+    await using service = await startSecretService(home);
+    const tool = await secretToolFor(service, home.path);
+    const env = childEnv(service.env);
+    const latchkey = new KeyringStore({
+      keychain: new Keychain({ command: tool }),
+      dir: join(home.configDir, "credentials"),
+    });
+    await latchkey.write("work", bigCredential("kept"));
+    // What Python's keyring (anaconda-cloud-auth) writes: its items also carry `application`.
+    const python = await run("secret-tool", [
+      "store",
+      "--label=Password for 'id.anaconda.cloud' on 'Anaconda Cloud'",
+      "service",
+      "Anaconda Cloud",
+      "username",
+      "id.anaconda.cloud",
+      "application",
+      "Python keyring library",
+    ], { env, stdin: "cHl0aG9u" });
+    assertEquals(python.code, 0, python.stderr);
+
+    const keyring = new anaconda.SystemKeyring({ command: tool });
+    assertEquals(await keyring.get("Anaconda Cloud", "id.anaconda.cloud"), "cHl0aG9u");
+    await keyring.set("Anaconda Cloud", "id.anaconda.cloud", "bGF0Y2hrZXk=");
+    assertEquals(await keyring.get("Anaconda Cloud", "id.anaconda.cloud"), "bGF0Y2hrZXk=");
+    const found = await run("secret-tool", ["search", "--all", "service", "Anaconda Cloud"], {
+      env,
+    });
+    assertEquals(found.stderr.match(/attribute\.username = id\.anaconda\.cloud/g)?.length, 1);
+    assert(!found.stderr.includes("attribute.application"), found.stderr);
+    assert(!found.stderr.includes("attribute.profile"), found.stderr);
+    assertStringIncludes(
+      found.stdout,
+      "label = Password for 'id.anaconda.cloud' on 'Anaconda Cloud'",
+    );
+    assertStringIncludes(found.stdout, "secret = bGF0Y2hrZXk=");
+
+    assertEquals(await keyring.delete("Anaconda Cloud", "id.anaconda.cloud"), true);
+    assertEquals(await keyring.delete("Anaconda Cloud", "id.anaconda.cloud"), false);
+    assertEquals(await keyring.get("Anaconda Cloud", "id.anaconda.cloud"), undefined);
+    assertEquals((await latchkey.read("work"))?.accessToken?.reveal().slice(0, 11), "access-kept");
+    assertEquals(await latchkey.list(), ["work"]);
+  },
+);
+
 Deno.test({
   name: "auto reads a file credential without running any keyring tool",
   ignore: !LINUX,
@@ -345,6 +397,37 @@ Deno.test({
     const error = await assertRejects(() => store.write("big", huge), AuthError);
     assertEquals(error.code, "KEYRING_UNAVAILABLE");
     assertStringIncludes(error.message, "too large");
+    assertEquals(await Deno.readTextFile(join(home.path, "argv.log")), before);
+  },
+});
+
+Deno.test({
+  name:
+    "the macOS path for Python keyring's items (through a stand-in security): the raw value, read back as it is",
+  ignore: !LINUX,
+  async fn() {
+    await using home = await tempHome();
+    const tool = await fakeTool(home.path, `DIR='${home.path}'\n${FAKE_SECURITY}`);
+    const keyring = new anaconda.SystemKeyring({ command: tool, os: "darwin" });
+    const value = "eyJhcGlfa2V5IjogImsifQ==";
+    await keyring.set("Anaconda Cloud", "id.anaconda.cloud", value);
+    const item = join(home.path, "items", "Anaconda Cloud@id.anaconda.cloud");
+    assertEquals(await Deno.readTextFile(item), value); // what Python's keyring reads
+    assertEquals(await keyring.get("Anaconda Cloud", "id.anaconda.cloud"), value);
+    const argv = await Deno.readTextFile(join(home.path, "argv.log"));
+    assert(!argv.includes(value), argv);
+    assert(await keyring.delete("Anaconda Cloud", "id.anaconda.cloud"));
+    assertEquals(await keyring.get("Anaconda Cloud", "id.anaconda.cloud"), undefined);
+
+    // A raw value must be a bare word on the `security -i` line: anything else is refused
+    // before the tool runs.
+    const before = await Deno.readTextFile(join(home.path, "argv.log"));
+    const error = await assertRejects(
+      () => keyring.set("Anaconda Cloud", "id.anaconda.cloud", 'not "bare"'),
+      AuthError,
+    );
+    assertEquals(error.code, "KEYRING_UNAVAILABLE");
+    assertStringIncludes(error.hint ?? "", 'keyring: "file"');
     assertEquals(await Deno.readTextFile(join(home.path, "argv.log")), before);
   },
 });

@@ -1,0 +1,52 @@
+/**
+ * `--preset descarteslabs`: `token` and `status` from Descartes Labs' `Auth`
+ * (the `DESCARTESLABS_*` variables, `~/.descarteslabs/token_info.json`). Its
+ * login and logout belong to the `descarteslabs` client.
+ *
+ * @module
+ */
+
+import { decodeJwt } from "../../mod.ts";
+import { descarteslabs } from "../../presets.ts";
+import { stringValue, type Values } from "../args.ts";
+import type { PresetHandlers } from "../preset.ts";
+import { printStatus, printToken } from "./common.ts";
+
+const LOGIN =
+  "sign in with `descarteslabs auth login`, or set DESCARTESLABS_CLIENT_ID and DESCARTESLABS_CLIENT_SECRET";
+
+function auth(v: Values): descarteslabs.Auth {
+  return new descarteslabs.Auth({ domain: stringValue(v, "domain") });
+}
+
+/** The handlers of `--preset descarteslabs`. */
+export const handlers: PresetHandlers = {
+  login: LOGIN,
+  token: {
+    options: ["domain"],
+    async run(ctx, args) {
+      const token = await auth(args.values).token();
+      return printToken(ctx, token, { expiresAt: decodeJwt(token)?.payload.exp });
+    },
+  },
+  status: {
+    options: ["domain"],
+    async run(ctx, args) {
+      const client = auth(args.values);
+      const s = await client.status();
+      const expiresAt = s.expiresAt === null ? undefined : Date.parse(s.expiresAt) / 1000;
+      return printStatus(
+        ctx,
+        "descarteslabs",
+        {
+          domain: client.domain,
+          clientId: s.clientId,
+        },
+        { ...s, expiresAt },
+        LOGIN,
+      );
+    },
+  },
+  logout:
+    "the Descartes Labs credentials stay where its client keeps them: run `descarteslabs auth logout`",
+};
