@@ -37,7 +37,7 @@ async function rate(
  * @param requests Requests per round.
  * @returns The figures.
  */
-export async function fetchBench(rounds = 7, requests = 3000): Promise<FetchBenchResult> {
+export async function fetchBench(pairs = 15, requests = 2000): Promise<FetchBenchResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net=127.0.0.1", new URL("./server.ts", import.meta.url).pathname],
     stdin: "piped",
@@ -58,27 +58,31 @@ export async function fetchBench(rounds = 7, requests = 3000): Promise<FetchBenc
   });
   const raw = () => fetch(url, { headers: { authorization: "Bearer bench-token" } });
   const wrapped = () => auth.fetch(url);
-  await rate(raw, 500, 16);
-  await rate(wrapped, 500, 16);
+  for (let i = 0; i < 3; i++) {
+    await rate(raw, requests, 16);
+    await rate(wrapped, requests, 16);
+  }
+  // A-B-B-A pairs: drift in the machine's speed (other processes, GC, JIT)
+  // falls equally on both sides of each pair; the median pair ratio is reported.
   const ratios: number[] = [];
   let rawSum = 0;
   let authSum = 0;
-  for (let i = 0; i < rounds; i++) {
-    const first = i % 2 === 0;
-    const a = first ? await rate(raw, requests, 16) : 0;
-    const b = await rate(wrapped, requests, 16);
-    const c = first ? a : await rate(raw, requests, 16);
-    rawSum += c;
-    authSum += b;
-    ratios.push(b / c);
+  for (let i = 0; i < pairs; i++) {
+    const r1 = await rate(raw, requests, 16);
+    const a1 = await rate(wrapped, requests, 16);
+    const a2 = await rate(wrapped, requests, 16);
+    const r2 = await rate(raw, requests, 16);
+    rawSum += r1 + r2;
+    authSum += a1 + a2;
+    ratios.push((a1 + a2) / (r1 + r2));
   }
   await child.stdin.close();
   await child.status;
   ratios.sort((x, y) => x - y);
   return {
     ratio: ratios[Math.floor(ratios.length / 2)]!,
-    rawRps: rawSum / rounds,
-    authRps: authSum / rounds,
+    rawRps: rawSum / (2 * pairs),
+    authRps: authSum / (2 * pairs),
   };
 }
 

@@ -181,7 +181,10 @@ export class Auth {
    */
   constructor(options: AuthOptions = {}) {
     this.#options = { ...options };
-    this.fetch = async (input, init) => (this.#built ?? await this.#ready()).fetch(input, init);
+    this.fetch = (input, init) =>
+      this.#built
+        ? this.#built.fetch(input, init)
+        : this.#ready().then((context) => context.fetch(input, init));
   }
 
   #ready(): Promise<Context> {
@@ -261,9 +264,8 @@ export class Auth {
     if (r.apiOrigins.length === 0) logger().debug("no API origins: auth.fetch sends no token");
     const fetch = createAuthFetch({
       apiOrigins: r.apiOrigins,
+      cachedToken: () => session.cachedToken(),
       getToken: async (signal) => {
-        const cached = session.cachedToken();
-        if (cached !== undefined) return cached;
         try {
           return (await session.credential({ signal })).accessToken!.reveal();
         } catch (error) {

@@ -24,6 +24,8 @@ export interface AuthFetchOptions {
   apiOrigins: readonly string[];
   /** A valid access token for a request to an API origin. */
   getToken: (signal?: AbortSignal) => Promise<string>;
+  /** The token when it is known valid without any I/O (the hot path); else `undefined`. */
+  cachedToken?: () => string | undefined;
   /**
    * Called after the server rejected `rejected` with 401: a new token, or
    * `undefined` when the credential cannot be renewed.
@@ -104,10 +106,43 @@ export function createAuthFetch(
   options: AuthFetchOptions,
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   const allowed = new Set(options.apiOrigins);
+  const prefixes = options.apiOrigins.map((origin) => `${origin}/`);
   const retries = options.retries ?? 3;
   const timeoutMs = (options.timeout ?? 30) * 1000;
 
-  return async function authFetch(input, init) {
+  /** Whether a response needs no redirect, retry or refresh handling. */
+  const final = (r: Response) =>
+    r.status !== 401 && !RETRY_STATUSES.has(r.status) &&
+    !(REDIRECTS.has(r.status) && r.headers.has("location"));
+
+  return function authFetch(input, init) {
+    // Hot path: a bare URL to an API origin with a token known valid. The
+    // response goes through the general path only when it is a 401, a
+    // redirect or retryable.
+    if (init === undefined && (typeof input === "string" || input instanceof URL)) {
+      // "<origin>/…" can only be a URL of that origin (the authority ends at the
+      // first "/"), so a prefix match spares parsing the URL twice.
+      const href = typeof input === "string" ? input : input.href;
+      const known = prefixes.some((prefix) => href.startsWith(prefix)) ||
+        allowed.has(new URL(href).origin);
+      const token = known ? options.cachedToken?.() : undefined;
+      if (token !== undefined) {
+        const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+        if (options.userAgent) headers["user-agent"] = options.userAgent;
+        const inner = options.fetch ?? globalThis.fetch;
+        return inner(href, { headers, redirect: "manual" }).then((first) =>
+          final(first) ? first : general(input, init, { first, token })
+        );
+      }
+    }
+    return general(input, init);
+  };
+
+  async function general(
+    input: RequestInfo | URL,
+    init: RequestInit | undefined,
+    sent?: { first: Response; token: string },
+  ): Promise<Response> {
     const inner = options.fetch ?? globalThis.fetch;
     const fromRequest = input instanceof Request ? input : undefined;
     let url = new URL(
@@ -137,7 +172,8 @@ export function createAuthFetch(
       delete rest.signal;
     }
 
-    let token: string | undefined;
+    let token: string | undefined = sent?.token;
+    let first = sent?.first;
     let renewed = false;
     let attempt = 0;
     for (let hop = 0;; hop++) {
@@ -151,7 +187,7 @@ export function createAuthFetch(
         delete hopHeaders.cookie;
       } else if (!inject && !userAuthorization) delete hopHeaders.authorization;
       if (inject) {
-        token ??= await options.getToken(signal);
+        token ??= options.cachedToken?.() ?? await options.getToken(signal);
         hopHeaders.authorization = `Bearer ${token}`;
       }
       let response: Response;
@@ -162,7 +198,8 @@ export function createAuthFetch(
         requestInit.redirect = "manual";
         if (body !== undefined && body !== null) requestInit.body = body;
         if (signal) requestInit.signal = signal;
-        response = await inner(url.href, requestInit);
+        response = first ?? await inner(url.href, requestInit);
+        first = undefined;
       } catch (error) {
         if (signal?.aborted || !(error instanceof TypeError)) throw error;
         if (!canRetry(method, body) || !(await waitToRetry(undefined))) throw error;
@@ -240,7 +277,7 @@ export function createAuthFetch(
       await sleep(delay, signal);
       return true;
     }
-  };
+  }
 }
 
 /**
