@@ -19,7 +19,7 @@
 
 import meta from "./deno.json" with { type: "json" };
 import { AuthError, setLogger } from "./mod.ts";
-import { parseCommandLine, splitCommand, usageError } from "./cli/args.ts";
+import { loadParser, parseCommandLine, splitCommand, usageError } from "./cli/args.ts";
 import { type Command, commandHelp, type Context } from "./cli/command.ts";
 import { COMMANDS } from "./cli/commands.ts";
 import { exitCodeOf, reportError } from "./cli/errors.ts";
@@ -84,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       command = await entry.load();
     }
+    if (rest.length > 0) await loadParser();
     const parsed = parseCommandLine(rest, command?.options ?? {}, name);
     const { globals } = parsed;
     out = new Output({ quiet: globals.quiet, verbose: globals.verbose });

@@ -6,8 +6,19 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import type { parseArgs as ParseArgs } from "node:util";
 import { AuthError } from "../mod.ts";
+
+let parseArgs: typeof ParseArgs | undefined;
+
+/**
+ * Loads `node:util`'s `parseArgs`. Importing any `node:` module starts Deno's
+ * Node layer (about 15 ms), so the CLI does it only when a command line has
+ * arguments to parse: `latchkey token` alone never pays for it.
+ */
+export async function loadParser(): Promise<void> {
+  parseArgs ??= (await import("node:util")).parseArgs;
+}
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -176,6 +187,12 @@ export function parseCommandLine(
   command: string | undefined,
 ): ParsedArgs {
   const all: OptionSpecs = { ...GLOBAL_OPTIONS, ...options };
+  if (args.length === 0) {
+    // Nothing to parse: every flag is at its default.
+    const globals = { json: false, quiet: false, verbose: 0, version: false, help: false };
+    return { globals: { profile: undefined, ...globals }, values: {}, positionals: [] };
+  }
+  if (!parseArgs) throw new Error("Cannot parse arguments: call loadParser() first");
   const config: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> =
     {};
   for (const [name, spec] of Object.entries(all)) {
