@@ -184,9 +184,6 @@ export class Session {
           : "No credential found",
       );
     }
-    if (current?.refreshToken && this.#refused.has(current.refreshToken.reveal())) {
-      throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)");
-    }
     try {
       return await this.#renewLocked(request, renewer, current);
     } catch (error) {
@@ -215,6 +212,9 @@ export class Session {
         return latest;
       }
       const base = latest ?? current ?? this.#options.seed;
+      if (base?.refreshToken && this.#refused.has(base.refreshToken.reveal())) {
+        throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)");
+      }
       let next: Credential;
       try {
         next = await renewer.renew(base, request.signal);

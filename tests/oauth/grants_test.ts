@@ -244,3 +244,19 @@ Deno.test("login without force does nothing when a valid credential exists", asy
   assertEquals(provider.counts.device, 0);
   void home;
 });
+
+Deno.test("a refresh token the provider refused is never presented again", async () => {
+  await using provider = await startMockProvider({ accessTokenTtl: 1 });
+  const t = await provider.issueTokens({ ttl: 1, scope: "openid offline_access" });
+  provider.revokeAll();
+  const auth = new Auth({
+    issuer: provider.issuer,
+    clientId: "latchkey-cli",
+    refreshToken: t.refresh_token,
+    store: "memory",
+    dotenv: false,
+  });
+  for (let i = 0; i < 3; i++) await assertRejects(() => auth.token(), LoginRequiredError);
+  assertEquals(provider.counts.token.refresh_token, 1);
+  assertEquals(provider.counts.invalidGrant, 1);
+});
