@@ -14,7 +14,7 @@ import { sandbox, spawnChild, within } from "./helpers.ts";
 const SECONDS = Number(Deno.env.get("SOAK_SECONDS") ?? "30");
 const PROCESSES = 16;
 const LIFETIME = 2;
-const loop = new URL("./fixtures/token_loop.ts", import.meta.url).pathname;
+const loop = new URL("../oauth/fixtures/token_loop.ts", import.meta.url).pathname;
 const holder = new URL("./fixtures/lock_holder.ts", import.meta.url).pathname;
 
 /** Saves a session of the mock as `profile`'s credential, expiring in `expiresIn` seconds. */
