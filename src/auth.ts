@@ -596,6 +596,15 @@ export function getDefaultAuth(): Auth {
  * Replaces the process-wide default {@linkcode Auth}.
  *
  * @param auth The new default (or `undefined` to reset).
+ *
+ * @example
+ * ```ts
+ * import { Auth, getDefaultAuth, setDefaultAuth } from "@latchkey/latchkey";
+ * const mine = new Auth({ token: "t", dotenv: false });
+ * setDefaultAuth(mine);
+ * console.assert(getDefaultAuth() === mine);
+ * setDefaultAuth(undefined);
+ * ```
  */
 export function setDefaultAuth(auth: Auth | undefined): void {
   defaultAuth = auth;

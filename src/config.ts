@@ -56,6 +56,13 @@ export interface LatchkeyConfig {
  * The path of `config.json`.
  *
  * @returns `$XDG_CONFIG_HOME/latchkey/config.json`.
+ *
+ * @example
+ * ```ts
+ * import { configPath } from "@latchkey/latchkey";
+ * Deno.env.set("XDG_CONFIG_HOME", "/tmp/example-config");
+ * console.assert(configPath() === "/tmp/example-config/latchkey/config.json");
+ * ```
  */
 export function configPath(): string {
   return join(configDir(), "config.json");
@@ -116,9 +123,11 @@ async function updateConfig(change: (config: LatchkeyConfig) => void): Promise<v
  * @param profile The settings to save; `undefined` fields are left as they were.
  *
  * @example
- * ```ts ignore
- * import { saveProfile } from "@latchkey/latchkey";
+ * ```ts
+ * import { readConfig, saveProfile } from "@latchkey/latchkey";
+ * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
  * await saveProfile("work", { issuer: "https://id.example.org", clientId: "cli" });
+ * console.assert((await readConfig()).profiles.work?.clientId === "cli");
  * ```
  */
 export async function saveProfile(name: string, profile: Profile): Promise<void> {
@@ -136,6 +145,15 @@ export async function saveProfile(name: string, profile: Profile): Promise<void>
  * Removes a profile from `config.json`.
  *
  * @param name The profile name.
+ *
+ * @example
+ * ```ts
+ * import { readConfig, removeProfile, saveProfile } from "@latchkey/latchkey";
+ * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
+ * await saveProfile("old", { issuer: "https://id.example.org" });
+ * await removeProfile("old");
+ * console.assert(!("old" in (await readConfig()).profiles));
+ * ```
  */
 export async function removeProfile(name: string): Promise<void> {
   await updateConfig((config) => {
@@ -149,6 +167,15 @@ export async function removeProfile(name: string): Promise<void> {
  *
  * @param name The profile name; it must exist.
  * @throws {AuthError} `CONFIG_INVALID` when there is no such profile.
+ *
+ * @example
+ * ```ts
+ * import { readConfig, saveProfile, setDefaultProfile } from "@latchkey/latchkey";
+ * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
+ * await saveProfile("work", { issuer: "https://id.example.org", clientId: "cli" });
+ * await setDefaultProfile("work");
+ * console.assert((await readConfig()).default === "work");
+ * ```
  */
 export async function setDefaultProfile(name: string): Promise<void> {
   await updateConfig((config) => {

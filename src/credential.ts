@@ -218,6 +218,13 @@ export class Credential {
  *
  * @param credential The credential.
  * @returns A plain object ready for `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * import { Credential, credentialToTokenJson } from "@latchkey/latchkey";
+ * const json = credentialToTokenJson(new Credential({ accessToken: "t", refreshToken: "r", expiresAt: 2e9 }));
+ * console.assert(json.access_token === "t" && json.refresh_token === "r" && json.expires_at === 2e9);
+ * ```
  */
 export function credentialToTokenJson(credential: Credential): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -260,6 +267,13 @@ function num(value: unknown): number | undefined {
  * @param json The parsed object.
  * @param writtenAt When `expires_in` started counting (seconds since the epoch).
  * @returns The credential.
+ *
+ * @example
+ * ```ts
+ * import { credentialFromTokenJson } from "@latchkey/latchkey";
+ * const c = credentialFromTokenJson({ access_token: "t", expires_in: 3600 }, 1000);
+ * console.assert(c.expiresAt === 4600 && c.issuedAt === 1000);
+ * ```
  */
 export function credentialFromTokenJson(
   json: Record<string, unknown>,

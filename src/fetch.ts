@@ -286,6 +286,17 @@ export function createAuthFetch(
  *
  * @param url The URL.
  * @param apiOrigins The allowed origins.
+ *
+ * @example
+ * ```ts
+ * import { assertAllowedOrigin, AuthError } from "@latchkey/latchkey";
+ * assertAllowedOrigin(new URL("https://api.example.org/v1"), ["https://api.example.org"]);
+ * try {
+ *   assertAllowedOrigin(new URL("https://evil.example/"), ["https://api.example.org"]);
+ * } catch (error) {
+ *   console.assert(error instanceof AuthError && error.code === "ORIGIN_NOT_ALLOWED");
+ * }
+ * ```
  */
 export function assertAllowedOrigin(url: URL, apiOrigins: readonly string[]): void {
   if (!apiOrigins.includes(url.origin)) {

@@ -46,6 +46,13 @@ function escapeHtml(text: string): string {
  *
  * @param prompt The prompt.
  * @returns The message.
+ *
+ * @example
+ * ```ts
+ * import { promptText } from "@latchkey/latchkey";
+ * const text = promptText({ kind: "device", verificationUri: "https://id.example.org/device", userCode: "WDJB-MJHT", verificationUriComplete: undefined, expiresIn: 600 });
+ * console.assert(text.includes("WDJB-MJHT"));
+ * ```
  */
 export function promptText(prompt: LoginPrompt): string {
   if (prompt.kind === "browser") {
@@ -68,9 +75,9 @@ export function promptText(prompt: LoginPrompt): string {
  * @param prompt The prompt.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { defaultPrompt } from "@latchkey/latchkey";
- * await defaultPrompt({ kind: "browser", url: "https://id.example.org/authorize?…" });
+ * await defaultPrompt({ kind: "browser", url: "https://id.example.org/authorize?client_id=cli" });
  * ```
  */
 export async function defaultPrompt(prompt: LoginPrompt): Promise<void> {

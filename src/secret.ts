@@ -111,6 +111,12 @@ export class Secret {
  * @param text The text to clean.
  * @param secrets The secrets that must not appear.
  * @returns The text without the secrets.
+ *
+ * @example
+ * ```ts
+ * import { redact, Secret } from "@latchkey/latchkey";
+ * console.assert(redact("token abcd1234 refused", [new Secret("abcd1234")]) === "token *** refused");
+ * ```
  */
 export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {
   let out = text;

@@ -51,6 +51,13 @@ export interface TokenRequest {
 
 /**
  * Keeps one credential valid. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { Credential, MemoryStore, Session } from "@latchkey/latchkey";
+ * const session = new Session({ store: new MemoryStore(), key: "default", seed: new Credential({ accessToken: "t", expiresAt: Date.now() / 1000 + 3600 }) });
+ * console.assert((await session.credential()).accessToken?.reveal() === "t");
+ * ```
  */
 export class Session {
   #options: SessionOptions;

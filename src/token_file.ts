@@ -123,6 +123,14 @@ export interface TokenFileMaterial {
  * @returns The credential and client id.
  * @throws {AuthError} `CONFLICTING_CREDENTIALS` when a token_info file holds a
  * `client_secret` and a different `refresh_token`.
+ *
+ * @example
+ * ```ts
+ * import { detectTokenFile, tokenFileMaterial } from "@latchkey/latchkey";
+ * const file = detectTokenFile({ client_id: "c", refresh_token: "r" }, "token_info.json");
+ * const { credential, clientId } = tokenFileMaterial(file, "token_info.json", Date.now() / 1000);
+ * console.assert(clientId === "c" && credential.refreshToken?.reveal() === "r");
+ * ```
  */
 export function tokenFileMaterial(
   file: TokenFileData,
@@ -171,6 +179,14 @@ export function tokenFileMaterial(
  * @param file The parsed file as last read.
  * @param credential The new credential.
  * @returns The new JSON object to write.
+ *
+ * @example
+ * ```ts
+ * import { Credential, detectTokenFile, updateTokenFile } from "@latchkey/latchkey";
+ * const file = detectTokenFile({ token: "old", server: "x" }, "cave-secret.json");
+ * const data = updateTokenFile(file, new Credential({ accessToken: "new" }));
+ * console.assert(data.token === "new" && data.server === "x");
+ * ```
  */
 export function updateTokenFile(
   file: TokenFileData,

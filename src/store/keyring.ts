@@ -863,6 +863,13 @@ function warnFallback(keychain: Keychain, error: AuthError): void {
  *
  * @param keychain The keychain. @default {defaultKeychain()}
  * @returns `true` when the keychain can be used.
+ *
+ * @example
+ * ```ts
+ * import { Keychain, keyringAnswers } from "@latchkey/latchkey";
+ * // A keychain tool that does not exist never answers: false, never an exception.
+ * console.assert((await keyringAnswers(new Keychain({ command: "/nonexistent/secret-tool" }))) === false);
+ * ```
  */
 export async function keyringAnswers(keychain: Keychain = defaultKeychain()): Promise<boolean> {
   if (keychain.down) return false;

@@ -447,6 +447,14 @@ const shared = new Map<string, KvStore>();
  *
  * @param path The database's path or URL; the default file when `undefined`.
  * @returns The store.
+ *
+ * @example
+ * ```ts
+ * import { closeKvStores, openKvStore } from "@latchkey/latchkey/fleet";
+ * const store = openKvStore(`${await Deno.makeTempDir()}/latchkey.kv`); // opened on first use
+ * console.assert(store.kind === "kv");
+ * await closeKvStores();
+ * ```
  */
 export function openKvStore(path: string | undefined): KvStore {
   const name = path ?? "";
@@ -461,6 +469,12 @@ export function openKvStore(path: string | undefined): KvStore {
 /**
  * Closes the databases of the stores that `store: "kv"` opened (at the end of
  * a program or a test). They are opened again if used after.
+ *
+ * @example
+ * ```ts
+ * import { closeKvStores } from "@latchkey/latchkey/fleet";
+ * await closeKvStores(); // nothing open: a no-op
+ * ```
  */
 export async function closeKvStores(): Promise<void> {
   const stores = [...shared.values()];

@@ -108,6 +108,13 @@ function isLoopback(hostname: string): boolean {
  * @param url The URL.
  * @returns The parsed URL and its safe form.
  * @throws {AuthError} `CONFIG_INVALID` for anything but `redis:` or `rediss:`.
+ *
+ * @example
+ * ```ts
+ * import { parseRedisUrl } from "@latchkey/latchkey/fleet";
+ * const { safe } = parseRedisUrl("redis://:s3cret@127.0.0.1:6379/0");
+ * console.assert(!safe.includes("s3cret"));
+ * ```
  */
 export function parseRedisUrl(url: string): { url: URL; safe: string } {
   let parsed: URL;
@@ -437,6 +444,14 @@ const shared = new Map<string, RedisStore>();
  * @param url The server's URL.
  * @returns The store.
  * @throws {AuthError} `CONFIG_INVALID` when the URL is missing or not a Redis URL.
+ *
+ * @example
+ * ```ts
+ * import { closeRedisStores, openRedisStore } from "@latchkey/latchkey/fleet";
+ * const store = openRedisStore("redis://127.0.0.1:6379/0"); // connects on first use
+ * console.assert(store.kind === "redis");
+ * await closeRedisStores();
+ * ```
  */
 export function openRedisStore(url: string | undefined): RedisStore {
   if (!url) {
@@ -455,6 +470,12 @@ export function openRedisStore(url: string | undefined): RedisStore {
 /**
  * Closes the connections of the stores that `store: "redis"` opened (at the
  * end of a program or a test). They connect again if used after.
+ *
+ * @example
+ * ```ts
+ * import { closeRedisStores } from "@latchkey/latchkey/fleet";
+ * await closeRedisStores(); // nothing open: a no-op
+ * ```
  */
 export async function closeRedisStores(): Promise<void> {
   const stores = [...shared.values()];
