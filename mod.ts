@@ -70,12 +70,14 @@ export { redact, Secret } from "./src/secret.ts";
 export { type Renewer, Session, type SessionOptions, type TokenRequest } from "./src/session.ts";
 export { FileStore, type FileStoreOptions } from "./src/store/file.ts";
 export {
-  AutoStore,
-  type AutoStoreOptions,
   Keychain,
   type KeychainItemOptions,
   type KeychainOptions,
   KEYRING_TIMEOUT,
+} from "./src/store/keychain.ts";
+export {
+  AutoStore,
+  type AutoStoreOptions,
   keyringAnswers,
   KeyringStore,
   type KeyringStoreOptions,

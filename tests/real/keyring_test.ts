@@ -11,7 +11,8 @@ import {
 } from "../../mod.ts";
 import { anaconda } from "../../presets.ts";
 import { startMockProvider } from "../../testing.ts";
-import { AutoStore, Keychain, keyringAnswers, KeyringStore } from "../../src/store/keyring.ts";
+import { Keychain } from "../../src/store/keychain.ts";
+import { AutoStore, keyringAnswers, KeyringStore } from "../../src/store/keyring.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
   allText,
