@@ -4,34 +4,15 @@
  * tokens and rotating refresh tokens (refreshes per expiry window,
  * invalid_grant count).
  */
-import { Auth, Credential, FileStore } from "../mod.ts";
+import { Auth } from "../mod.ts";
 import { startMockProvider } from "../testing.ts";
+import { seedProfile } from "../tests/oauth/helpers.ts";
 
 async function isolatedHome(): Promise<string> {
   const home = await Deno.makeTempDir({ prefix: "latchkey-bench-" });
   Deno.env.set("HOME", home);
   Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
   return home;
-}
-
-async function seed(
-  provider: Awaited<ReturnType<typeof startMockProvider>>,
-  profile: string,
-  ttl: number,
-) {
-  const t = await provider.issueTokens({ ttl, scope: "openid offline_access" });
-  const now = Date.now() / 1000;
-  await new FileStore().write(
-    profile,
-    new Credential({
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      expiresAt: now + t.expires_in,
-      issuedAt: now,
-      issuer: provider.issuer,
-      clientId: "latchkey-cli",
-    }),
-  );
 }
 
 /**
@@ -42,7 +23,7 @@ async function seed(
 export async function stampede(): Promise<number> {
   await isolatedHome();
   await using provider = await startMockProvider({ accessTokenTtl: 60 });
-  await seed(provider, "stampede", 1);
+  await seedProfile(provider, "stampede", 1);
   await new Promise((r) => setTimeout(r, 1100));
   const auth = new Auth({
     issuer: provider.issuer,
@@ -81,7 +62,7 @@ export async function soak(processes: number, seconds: number): Promise<SoakResu
   const lifetime = 2;
   await using provider = await startMockProvider({ accessTokenTtl: lifetime });
   const profile = `soak-${processes}`;
-  await seed(provider, profile, lifetime);
+  await seedProfile(provider, profile, lifetime);
   const worker = new URL("../tests/oauth/fixtures/token_loop.ts", import.meta.url).pathname;
   const children = Array.from({ length: processes }, () =>
     new Deno.Command(Deno.execPath(), {

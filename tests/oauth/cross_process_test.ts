@@ -2,9 +2,8 @@
 // refresh token rotates: refreshes happen under the store's lock, re-read
 // first, so no process ever presents a rotated-away refresh token.
 import { assert, assertEquals } from "../assert.ts";
-import { Credential, FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome } from "./helpers.ts";
+import { isolateHome, seedProfile } from "./helpers.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? "30");
 const home = await isolateHome();
@@ -13,19 +12,7 @@ const lifetime = 2;
 async function run(processes: number) {
   await using provider = await startMockProvider({ accessTokenTtl: lifetime });
   const profile = `shared-${processes}`;
-  const t = await provider.issueTokens({ ttl: lifetime, scope: "openid offline_access" });
-  const now = Date.now() / 1000;
-  await new FileStore().write(
-    profile,
-    new Credential({
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      expiresAt: now + t.expires_in,
-      issuedAt: now,
-      issuer: provider.issuer,
-      clientId: "latchkey-cli",
-    }),
-  );
+  await seedProfile(provider, profile, lifetime);
   const worker = new URL("./fixtures/token_loop.ts", import.meta.url).pathname;
   const children = Array.from({ length: processes }, () =>
     new Deno.Command(Deno.execPath(), {

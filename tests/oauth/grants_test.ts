@@ -9,31 +9,10 @@ import {
   setLogger,
 } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome, publicAuth } from "./helpers.ts";
+import { isolateHome, publicAuth, seedProfile } from "./helpers.ts";
 
 const home = await isolateHome();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Saves a session minted by the mock as the profile's credential. */
-async function seedProfile(
-  provider: Awaited<ReturnType<typeof startMockProvider>>,
-  profile: string,
-  ttl?: number,
-) {
-  const t = await provider.issueTokens({ ttl, scope: "openid offline_access" });
-  await new FileStore().write(
-    profile,
-    new Credential({
-      accessToken: t.access_token,
-      refreshToken: t.refresh_token,
-      expiresAt: Date.now() / 1000 + t.expires_in,
-      issuedAt: Date.now() / 1000,
-      issuer: provider.issuer,
-      clientId: "latchkey-cli",
-    }),
-  );
-  return t;
-}
 
 Deno.test("discovery falls back to RFC 8414 metadata when there is no OpenID document", async () => {
   await using provider = await startMockProvider({ discovery: "oauth2" });

@@ -1,6 +1,6 @@
 // Shared set-up for the OAuth tests: an isolated HOME per test file, and an
 // Auth wired to a mock provider with an onPrompt that approves like a person.
-import { Auth, type AuthOptions, type LoginPrompt } from "../../mod.ts";
+import { Auth, type AuthOptions, Credential, FileStore, type LoginPrompt } from "../../mod.ts";
 import type { MockProvider } from "../../testing.ts";
 
 /** Points HOME and XDG_CONFIG_HOME at a fresh temporary folder; clears LATCHKEY_*. */
@@ -47,4 +47,25 @@ export async function listening(port: number, hostname = "127.0.0.1"): Promise<b
   } catch {
     return false;
   }
+}
+
+/**
+ * Saves a session minted by the mock as a profile's credential in the file
+ * store of the current HOME.
+ */
+export async function seedProfile(provider: MockProvider, profile: string, ttl?: number) {
+  const t = await provider.issueTokens({ ttl, scope: "openid offline_access" });
+  const now = Date.now() / 1000;
+  await new FileStore().write(
+    profile,
+    new Credential({
+      accessToken: t.access_token,
+      refreshToken: t.refresh_token,
+      expiresAt: now + t.expires_in,
+      issuedAt: now,
+      issuer: provider.issuer,
+      clientId: "latchkey-cli",
+    }),
+  );
+  return t;
 }
