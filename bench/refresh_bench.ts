@@ -6,7 +6,7 @@
  */
 import { Auth } from "../mod.ts";
 import { startMockProvider } from "../testing.ts";
-import { seedProfile } from "../tests/oauth/helpers.ts";
+import { runTokenLoops, seedProfile } from "../tests/oauth/helpers.ts";
 
 async function isolatedHome(): Promise<string> {
   const home = await Deno.makeTempDir({ prefix: "latchkey-bench-" });
@@ -63,32 +63,15 @@ export async function soak(processes: number, seconds: number): Promise<SoakResu
   await using provider = await startMockProvider({ accessTokenTtl: lifetime });
   const profile = `soak-${processes}`;
   await seedProfile(provider, profile, lifetime);
-  const worker = new URL("../tests/oauth/fixtures/token_loop.ts", import.meta.url).pathname;
-  const children = Array.from({ length: processes }, () =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", worker, provider.issuer, String(seconds), profile],
-      env: { HOME: home, XDG_CONFIG_HOME: `${home}/.config` },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn());
-  const readers = children.map((c) => c.stdout.pipeThrough(new TextDecoderStream()).getReader());
-  await Promise.all(readers.map((r) => r.read()));
   const before = provider.counts.token.refresh_token ?? 0;
-  const started = Date.now();
-  await Promise.all(children.map(async (c) => {
-    const w = c.stdin.getWriter();
-    await w.write(new TextEncoder().encode("go\n"));
-    await w.close();
-  }));
-  let errors = 0;
-  await Promise.all(children.map(async (c, i) => {
-    let out = "";
-    for (let r = await readers[i]!.read(); !r.done; r = await readers[i]!.read()) out += r.value;
-    await c.status;
-    errors += (JSON.parse(out) as { errors: string[] }).errors.length;
-  }));
-  const span = (Date.now() - started) / 1000;
+  const { results, span } = await runTokenLoops({
+    issuer: provider.issuer,
+    profile,
+    processes,
+    seconds,
+    home,
+  });
+  const errors = results.reduce((n, r) => n + r.errors.length, 0);
   const refreshes = (provider.counts.token.refresh_token ?? 0) - before;
   const windows = span / (lifetime - Math.min(300, lifetime / 2));
   return {

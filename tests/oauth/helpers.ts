@@ -69,3 +69,61 @@ export async function seedProfile(provider: MockProvider, profile: string, ttl?:
   );
   return t;
 }
+
+/** What one token_loop worker reports. */
+export interface LoopResult {
+  /** Successful `token()` calls. */
+  calls: number;
+  /** The errors seen, by code. */
+  errors: string[];
+}
+
+/**
+ * Runs `processes` token_loop workers on one profile for `seconds`, all
+ * started together (each says `ready`, then all get `go`), so the window is
+ * the same for every one of them.
+ *
+ * @returns Each worker's report and the span in seconds from the start signal.
+ * @throws {Error} When a worker fails, with its stderr.
+ */
+export async function runTokenLoops(options: {
+  issuer: string;
+  profile: string;
+  processes: number;
+  seconds: number;
+  home: string;
+}): Promise<{ results: LoopResult[]; span: number }> {
+  const worker = new URL("./fixtures/token_loop.ts", import.meta.url).pathname;
+  const args = ["run", "-A", worker, options.issuer, String(options.seconds), options.profile];
+  const env = { HOME: options.home, XDG_CONFIG_HOME: `${options.home}/.config` };
+  const children = Array.from(
+    { length: options.processes },
+    () =>
+      new Deno.Command(Deno.execPath(), {
+        args,
+        env,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn(),
+  );
+  const readers = children.map((c) => c.stdout.pipeThrough(new TextDecoderStream()).getReader());
+  for (const line of await Promise.all(readers.map((r) => r.read()))) {
+    if (line.value?.trim() !== "ready") throw new Error(`a worker said ${line.value}`);
+  }
+  const startedAt = Date.now();
+  await Promise.all(children.map(async (c) => {
+    const w = c.stdin.getWriter();
+    await w.write(new TextEncoder().encode("go\n"));
+    await w.close();
+  }));
+  const results = await Promise.all(children.map(async (c, i) => {
+    let out = "";
+    for (let r = await readers[i]!.read(); !r.done; r = await readers[i]!.read()) out += r.value;
+    const status = await c.status;
+    const stderr = await new Response(c.stderr).text();
+    if (!status.success) throw new Error(`a worker exited with ${status.code}: ${stderr}`);
+    return JSON.parse(out) as LoopResult;
+  }));
+  return { results, span: (Date.now() - startedAt) / 1000 };
+}
