@@ -1,6 +1,7 @@
 // Minimal assertions (JSR's @std/assert cannot be installed here): `node:assert`
 // does the comparing; these wrappers give the std-like names the tests use.
 import nodeAssert from "node:assert/strict";
+import { AuthError, type AuthErrorCode } from "../mod.ts";
 
 /** Asserts that a condition holds. */
 export function assert(condition: unknown, message?: string): asserts condition {
@@ -62,4 +63,68 @@ export function assertThrows<E extends Error>(
     return error as E;
   }
   throw new nodeAssert.AssertionError({ message: `expected a throw of ${ErrorClass.name}` });
+}
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E> = new (...args: any[]) => E;
+
+function checkError<E extends Error>(
+  error: unknown,
+  errorClass: ErrorClass<E>,
+  code: AuthErrorCode | undefined,
+): E {
+  if (!(error instanceof Error) || error.constructor !== errorClass) {
+    throw new nodeAssert.AssertionError({
+      message: `expected exactly ${errorClass.name}, got ${
+        error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)
+      }`,
+    });
+  }
+  if (code !== undefined) {
+    nodeAssert.ok(error instanceof AuthError, `${errorClass.name} is not an AuthError`);
+    nodeAssert.equal(error.code, code, `error code of: ${error.message}`);
+  }
+  return error as E;
+}
+
+/**
+ * Asserts that a promise rejects with exactly this error class (not a subclass) and code.
+ *
+ * @param fn The call under test.
+ * @param errorClass The exact class expected.
+ * @param code The expected `code` (for an `AuthError`).
+ * @returns The error, for further checks.
+ */
+export async function assertRejectsWith<E extends Error>(
+  fn: () => Promise<unknown>,
+  errorClass: ErrorClass<E>,
+  code?: AuthErrorCode,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (error) {
+    return checkError(error, errorClass, code);
+  }
+  throw new nodeAssert.AssertionError({ message: `expected a rejection with ${errorClass.name}` });
+}
+
+/**
+ * Asserts that a call throws exactly this error class and code.
+ *
+ * @param fn The call under test.
+ * @param errorClass The exact class expected.
+ * @param code The expected `code` (for an `AuthError`).
+ * @returns The error, for further checks.
+ */
+export function assertThrowsWith<E extends Error>(
+  fn: () => unknown,
+  errorClass: ErrorClass<E>,
+  code?: AuthErrorCode,
+): E {
+  try {
+    fn();
+  } catch (error) {
+    return checkError(error, errorClass, code);
+  }
+  throw new nodeAssert.AssertionError({ message: `expected ${errorClass.name} to be thrown` });
 }

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { AuthError, type AuthErrorCode } from "../../src/errors.ts";
+import type { AuthErrorCode } from "../../src/errors.ts";
 
 /**
  * Asserts deep, strict equality.
@@ -68,69 +68,7 @@ export function assertIncludes(text: string, needle: string): void {
   }
 }
 
-// deno-lint-ignore no-explicit-any
-type ErrorClass<E> = new (...args: any[]) => E;
-
-function checkError<E extends Error>(
-  error: unknown,
-  errorClass: ErrorClass<E>,
-  code: AuthErrorCode | undefined,
-): E {
-  if (!(error instanceof Error) || error.constructor !== errorClass) {
-    throw new assert.AssertionError({
-      message: `expected exactly ${errorClass.name}, got ${
-        error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)
-      }`,
-    });
-  }
-  if (code !== undefined) {
-    assertTrue(error instanceof AuthError, `${errorClass.name} is not an AuthError`);
-    assertEquals(error.code, code, `error code of: ${error.message}`);
-  }
-  return error as E;
-}
-
-/**
- * Asserts that a promise rejects with exactly this error class (not a subclass) and code.
- *
- * @param fn The call under test.
- * @param errorClass The exact class expected.
- * @param code The expected `code` (for an `AuthError`).
- * @returns The error, for further checks.
- */
-export async function assertRejectsWith<E extends Error>(
-  fn: () => Promise<unknown>,
-  errorClass: ErrorClass<E>,
-  code?: AuthErrorCode,
-): Promise<E> {
-  try {
-    await fn();
-  } catch (error) {
-    return checkError(error, errorClass, code);
-  }
-  throw new assert.AssertionError({ message: `expected a rejection with ${errorClass.name}` });
-}
-
-/**
- * Asserts that a call throws exactly this error class and code.
- *
- * @param fn The call under test.
- * @param errorClass The exact class expected.
- * @param code The expected `code` (for an `AuthError`).
- * @returns The error, for further checks.
- */
-export function assertThrowsWith<E extends Error>(
-  fn: () => unknown,
-  errorClass: ErrorClass<E>,
-  code?: AuthErrorCode,
-): E {
-  try {
-    fn();
-  } catch (error) {
-    return checkError(error, errorClass, code);
-  }
-  throw new assert.AssertionError({ message: `expected ${errorClass.name} to be thrown` });
-}
+export { assertRejectsWith, assertThrowsWith } from "../assert.ts";
 
 /** A temporary folder, removed by `await using`. */
 export interface TempDir extends AsyncDisposable {

@@ -175,35 +175,7 @@ export function assertTypedError(
   if (complaint) throw new nodeAssert.AssertionError({ message: complaint });
 }
 
-/**
- * Asserts that a promise rejects with exactly this class (not a subclass) and code.
- *
- * @param fn The call under test.
- * @param errorClass The exact class.
- * @param code The expected code.
- * @returns The error.
- */
-export async function assertRejectsWith<E extends AuthError>(
-  fn: () => Promise<unknown>,
-  // deno-lint-ignore no-explicit-any
-  errorClass: new (...args: any[]) => E,
-  code: AuthErrorCode,
-): Promise<E> {
-  try {
-    await fn();
-  } catch (error) {
-    if (!(error instanceof Error) || error.constructor !== errorClass) {
-      throw new nodeAssert.AssertionError({
-        message: `expected exactly ${errorClass.name}, got ${
-          error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)
-        }`,
-      });
-    }
-    nodeAssert.equal((error as E).code, code, `code of: ${error.message}`);
-    return error as E;
-  }
-  throw new nodeAssert.AssertionError({ message: `expected a rejection with ${errorClass.name}` });
-}
+export { assertRejectsWith } from "../assert.ts";
 
 /**
  * Rejects when a promise takes longer than `ms`.
