@@ -38,8 +38,10 @@ export {
 } from "./src/config.ts";
 export {
   Credential,
+  credentialFromStoredJson,
   credentialFromTokenJson,
   type CredentialInit,
+  credentialToStoredJson,
   credentialToTokenJson,
 } from "./src/credential.ts";
 export {

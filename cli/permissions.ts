@@ -49,6 +49,8 @@ export const ENV_VARIABLES: readonly string[] = [
   "USERPROFILE",
   "NO_COLOR",
   "TERM",
+  // KV Connect (`--store kv` with an https: KV_PATH) reads it
+  "DENO_KV_ACCESS_TOKEN",
   // the presets (`--preset`)
   "DESCARTESLABS_*",
   "FREVA_*",
@@ -76,8 +78,17 @@ export const PERMISSION_FLAGS: readonly string[] = [
   `--allow-run=${PROGRAMS.join(",")}`,
 ];
 
-/** The flags of `deno run` and `deno compile`: quiet, never prompt, then the permissions. */
-export const DENO_FLAGS: readonly string[] = ["-q", "--no-prompt", ...PERMISSION_FLAGS];
+/**
+ * The flags of `deno run` and `deno compile`: quiet, never prompt, Deno KV
+ * (`--unstable-kv` enables an API for `--store kv`; it grants no access), then
+ * the permissions.
+ */
+export const DENO_FLAGS: readonly string[] = [
+  "-q",
+  "--no-prompt",
+  "--unstable-kv",
+  ...PERMISSION_FLAGS,
+];
 
 function shellWords(flags: readonly string[]): string {
   return flags.map((flag) => /[*?\s]/.test(flag) ? `'${flag}'` : flag).join(" ");
@@ -91,7 +102,7 @@ function shellWords(flags: readonly string[]): string {
  * @example
  * ```ts
  * import { cliTask } from "./permissions.ts";
- * console.assert(cliTask().startsWith("deno run -q --no-prompt "));
+ * if (!cliTask().startsWith("deno run -q --no-prompt --unstable-kv ")) throw new Error("flags");
  * ```
  */
 export function cliTask(): string {

@@ -142,6 +142,8 @@ interface Context {
   session: Session;
   source: CredentialSource;
   clientSecret: Secret | undefined;
+  /** The profile's own credential in its store: what `login` saves and a later process reads. */
+  profileSession: Session;
   fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 }
 
@@ -212,11 +214,16 @@ export class Auth {
       : await openStore(r.store, { redisUrl: r.redisUrl, kvPath: r.kvPath });
     const m = r.material;
     const clientSecret = m?.clientSecret;
+    const profileSession = new Session({
+      store: profileStore,
+      key: r.profile,
+      renewer: this.#renewer(r, undefined, undefined),
+      leeway: o.leeway,
+      forgetOnInvalidGrant: true,
+    });
+    if (r.apiOrigins.length === 0) logger().debug("no API origins: auth.fetch sends no token");
 
-    let session: Session;
-    let source: CredentialSource;
     if (m) {
-      source = m.source;
       const seed = m.accessToken || m.refreshToken
         ? new Credential({
           accessToken: m.accessToken,
@@ -226,6 +233,7 @@ export class Auth {
         })
         : undefined;
       const renewable = m.refreshToken !== undefined || m.clientSecret !== undefined;
+      // Material given on every call is not stored: its tokens are cached under a hash of it.
       const key = await hashKey([
         r.issuer ?? "",
         r.clientId ?? "",
@@ -233,7 +241,7 @@ export class Auth {
         m.refreshToken?.reveal() ?? "",
         r.scope ?? "",
       ]);
-      session = new Session({
+      const session = new Session({
         store: renewable ? profileStore : new MemoryStore(),
         key,
         seed,
@@ -241,27 +249,32 @@ export class Auth {
         leeway: o.leeway,
         forgetOnInvalidGrant: true,
       });
-    } else if (r.tokenFile) {
-      source = "token-file";
+      return this.#contextOf(r, session, m.source, clientSecret, profileSession);
+    }
+    if (r.tokenFile) {
       const store = new TokenFileStore(r.tokenFile.path, { tokenKey: o.tokenKey });
-      session = new Session({
+      const session = new Session({
         store,
         key: "",
         renewer: this.#renewer(r, undefined, store),
         leeway: o.leeway,
         forgetOnInvalidGrant: false,
       });
-    } else {
-      source = profileStore.kind === "token-file" ? "token-file" : profileStore.kind;
-      session = new Session({
-        store: profileStore,
-        key: r.profile,
-        renewer: this.#renewer(r, undefined, undefined),
-        leeway: o.leeway,
-        forgetOnInvalidGrant: true,
-      });
+      return this.#contextOf(r, session, "token-file", undefined, profileSession);
     }
-    if (r.apiOrigins.length === 0) logger().debug("no API origins: auth.fetch sends no token");
+    return this.#contextOf(r, profileSession, profileStore.kind, undefined, profileSession);
+  }
+
+  /** The context around one session: its fetch wrapper, built once. */
+  #contextOf(
+    resolution: Resolution,
+    session: Session,
+    source: CredentialSource,
+    clientSecret: Secret | undefined,
+    profileSession: Session,
+  ): Context {
+    const o = this.#options;
+    const r = resolution;
     const fetch = createAuthFetch({
       apiOrigins: r.apiOrigins,
       cachedToken: () => session.cachedToken(),
@@ -283,7 +296,7 @@ export class Auth {
       ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
       userAgent: o.userAgent,
     });
-    return { resolution: r, session, source, clientSecret, fetch };
+    return { resolution: r, session, source, clientSecret, profileSession, fetch };
   }
 
   #renewer(
@@ -296,26 +309,27 @@ export class Auth {
     const clientIdOf = (c: Credential | undefined) =>
       r.clientId ?? tokenFile?.clientId ?? c?.clientId;
     const issuerOf = (c: Credential | undefined) => r.issuer ?? c?.issuer;
+    // A service login keeps its secret with the credential; one given on every call does not.
+    const secretOf = (c: Credential | undefined) => clientSecret ?? c?.clientSecret;
     return {
       canRenew: (c) =>
         issuerOf(c) !== undefined && clientIdOf(c) !== undefined &&
-        (c?.refreshToken !== undefined || clientSecret !== undefined),
+        (c?.refreshToken !== undefined || secretOf(c) !== undefined),
       renew: async (c) => {
         const { discover } = await import("./oauth/discovery.ts");
         const grants = await import("./oauth/grants.ts");
         const provider = await discover({
           issuer: issuerOf(c)!,
           clientId: clientIdOf(c)!,
-          clientSecret,
+          clientSecret: secretOf(c),
           fetch: o.fetch,
           timeout: o.timeout,
           retries: o.retries,
         });
-        if (c?.refreshToken) return await grants.refreshGrant(provider, c);
-        return await grants.clientCredentialsGrant(provider, {
-          scope: r.scope,
-          audience: r.audience,
-        });
+        const next = c?.refreshToken
+          ? await grants.refreshGrant(provider, c)
+          : await grants.clientCredentialsGrant(provider, { scope: r.scope, audience: r.audience });
+        return c?.clientSecret ? next.with({ clientSecret: c.clientSecret }) : next;
       },
     };
   }
@@ -396,11 +410,12 @@ export class Auth {
    * @returns The status after login.
    */
   async login(options: LoginOptions = {}): Promise<AuthStatus> {
-    const { resolution: r, session, clientSecret } = await this.#ready();
-    // A credential that works (or refreshes) means no action; a client secret
-    // alone is not a login yet.
-    const held = await session.peek();
-    if (!options.force && held && (held.refreshToken || !held.isExpired())) {
+    const context = await this.#ready();
+    const { resolution: r, clientSecret, profileSession } = context;
+    // A saved credential that works (or renews) means no action; a client
+    // secret in the environment alone is not a login yet.
+    const held = await profileSession.peek();
+    if (!options.force && held && (held.refreshable || !held.isExpired())) {
       return await this.status();
     }
     if (!r.issuer || !r.clientId) {
@@ -468,8 +483,42 @@ export class Auth {
       default:
         throw new TypeError(`Unknown login flow "${flow}"`);
     }
-    await session.save(credential);
+    // The login lasts: the profile's store keeps the credential, and with it
+    // the client secret the service renews with, so that a later process
+    // without the secret in its environment is logged in too.
+    await profileSession.save(clientSecret ? credential.with({ clientSecret }) : credential);
+    if (context.session !== profileSession) {
+      // Later calls that bring the same material (a secret in the environment)
+      // find the token in its own cache, without a second grant.
+      await context.session.save(credential);
+      const next = this.#contextOf(
+        r,
+        profileSession,
+        profileSession.store.kind,
+        undefined,
+        profileSession,
+      );
+      this.#context = Promise.resolve(next);
+      this.#built = next;
+    }
     return await this.status();
+  }
+
+  /**
+   * The credential the profile's store holds (what a login saved), read from
+   * local state only — also when the environment supplies other material.
+   *
+   * @returns The stored credential, if any.
+   *
+   * @example
+   * ```ts
+   * import { Auth } from "@latchkey/latchkey";
+   * const auth = new Auth({ store: "memory", dotenv: false, token: "from-an-option" });
+   * if ((await auth.storedCredential()) !== undefined) throw new Error("nothing was saved");
+   * ```
+   */
+  async storedCredential(): Promise<Credential | undefined> {
+    return await (await this.#ready()).profileSession.peek();
   }
 
   /**
@@ -509,8 +558,9 @@ export class Auth {
    * @returns What was done.
    */
   async logout(): Promise<LogoutResult> {
-    const { resolution: r, session, clientSecret } = await this.#ready();
+    const { resolution: r, session, clientSecret: given } = await this.#ready();
     const c = await session.peek().catch(() => undefined);
+    const clientSecret = given ?? c?.clientSecret;
     let revoked = false;
     let warning: string | undefined;
     const issuer = r.issuer ?? c?.issuer;

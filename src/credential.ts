@@ -27,6 +27,12 @@ export interface CredentialInit {
   issuer?: string | undefined;
   /** The client it was minted for. */
   clientId?: string | undefined;
+  /**
+   * The client secret a service login renews with (client credentials, or a
+   * confidential client's refresh). Kept in the profile's store only; never in
+   * a token JSON that is printed or written to a token file.
+   */
+  clientSecret?: string | Secret | undefined;
 }
 
 /** The longest default leeway, in seconds. */
@@ -79,6 +85,8 @@ export class Credential {
   readonly issuer: string | undefined;
   /** The client id. */
   readonly clientId: string | undefined;
+  /** The client secret a service login renews with, when it was kept with the credential. */
+  readonly clientSecret: Secret | undefined;
 
   /**
    * Creates a credential; missing times are taken from the access token's JWT
@@ -98,6 +106,7 @@ export class Credential {
     this.tokenType = init.tokenType || "Bearer";
     this.issuer = init.issuer ?? claims?.iss;
     this.clientId = init.clientId;
+    this.clientSecret = secret(init.clientSecret);
   }
 
   /** The access token's claims when it is a JWT (unverified). */
@@ -111,9 +120,9 @@ export class Credential {
     return this.payload?.sub ?? fromId;
   }
 
-  /** Whether a refresh token is held. */
+  /** Whether a refresh token or a client secret is held: the means to renew without a person. */
   get refreshable(): boolean {
-    return this.refreshToken !== undefined;
+    return this.refreshToken !== undefined || this.clientSecret !== undefined;
   }
 
   /**
@@ -186,6 +195,7 @@ export class Credential {
       tokenType: this.tokenType,
       issuer: this.issuer,
       clientId: this.clientId,
+      clientSecret: this.clientSecret,
     };
   }
 
@@ -305,4 +315,50 @@ export function credentialFromTokenJson(
     issuer: str(json.issuer),
     clientId: str(json.client_id),
   });
+}
+
+/**
+ * The JSON a store keeps for a credential: its OAuth token JSON plus the
+ * `client_secret` a service login renews with. Only stores (0600 files, the
+ * keychain, sealed fleet values) hold this form; what is printed or written
+ * to a token file is {@linkcode credentialToTokenJson}, without the secret.
+ *
+ * @param credential The credential.
+ * @returns A plain object ready for `JSON.stringify`.
+ *
+ * @example
+ * ```ts
+ * import { Credential, credentialFromStoredJson, credentialToStoredJson } from "@latchkey/latchkey";
+ * const stored = credentialToStoredJson(new Credential({ accessToken: "t", clientSecret: "s" }));
+ * if (stored.client_secret !== "s") throw new Error("the store form keeps the secret");
+ * if (credentialFromStoredJson(stored).clientSecret?.reveal() !== "s") throw new Error("round trip");
+ * ```
+ */
+export function credentialToStoredJson(credential: Credential): Record<string, unknown> {
+  const out = credentialToTokenJson(credential);
+  if (credential.clientSecret) out.client_secret = credential.clientSecret.reveal();
+  return out;
+}
+
+/**
+ * Reads what {@linkcode credentialToStoredJson} wrote.
+ *
+ * @param json The parsed object.
+ * @param writtenAt When `expires_in` started counting (seconds since the epoch).
+ * @returns The credential, with its client secret when one was kept.
+ *
+ * @example
+ * ```ts
+ * import { credentialFromStoredJson } from "@latchkey/latchkey";
+ * const c = credentialFromStoredJson({ access_token: "t", client_secret: "s" });
+ * if (!c.refreshable) throw new Error("a kept client secret renews the credential");
+ * ```
+ */
+export function credentialFromStoredJson(
+  json: Record<string, unknown>,
+  writtenAt?: number,
+): Credential {
+  const credential = credentialFromTokenJson(json, writtenAt);
+  const clientSecret = str(json.client_secret);
+  return clientSecret ? credential.with({ clientSecret }) : credential;
 }

@@ -36,13 +36,14 @@ const DEFAULT_TIMEOUT = 300;
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
 
 /**
- * Whether a saved credential still works for these settings, judged without
- * the network: it exists, is usable or refreshable, and comes from the issuer
- * asked for. (A client secret alone is no credential yet: it is exchanged.)
+ * Whether the profile's saved credential still works for these settings,
+ * judged without the network: it exists, is usable or renewable, and comes
+ * from the issuer asked for. (A client secret in the environment is no login
+ * yet: it is exchanged, and kept, by the login.)
  */
-function stillValid(status: AuthStatus, saved: Credential | undefined): boolean {
-  if (!saved || !status.loggedIn || status.source === "none") return false;
-  return !saved.issuer || !status.issuer || trimSlash(saved.issuer) === trimSlash(status.issuer);
+function stillValid(saved: Credential | undefined, issuer: string | null): boolean {
+  if (!saved || (!saved.refreshable && saved.isExpired())) return false;
+  return !saved.issuer || !issuer || trimSlash(saved.issuer) === trimSlash(issuer);
 }
 
 export const command: Command = {
@@ -148,11 +149,12 @@ With --preset, the login of that service's own client, with its files and keycha
     const concrete = await new Auth(options).loginStore();
     const auth = new Auth({ ...options, store: concrete });
     const before = await auth.status();
-    if (v.force !== true && stillValid(before, await auth.credential())) {
-      const who = before.subject ? ` as ${before.subject}` : "";
-      const left = before.expiresIn === null
-        ? ""
-        : `, token valid for ${formatDuration(before.expiresIn)}`;
+    const saved = await auth.storedCredential();
+    if (v.force !== true && stillValid(saved, before.issuer)) {
+      const subject = saved?.subject;
+      const who = subject ? ` as ${subject}` : "";
+      const expiresIn = saved?.expiresIn();
+      const left = expiresIn === undefined ? "" : `, token valid for ${formatDuration(expiresIn)}`;
       out.info(
         `Already logged in to profile "${before.profile}"${who}${left}; nothing to do (use --force to log in again)`,
       );

@@ -31,7 +31,11 @@
  * @module
  */
 
-import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
+import {
+  type Credential,
+  credentialFromStoredJson,
+  credentialToStoredJson,
+} from "../credential.ts";
 import { AuthError } from "../errors.ts";
 
 /** The environment variable holding the store key(s). */
@@ -168,7 +172,7 @@ export async function sealCredential(
   keys: StoreKeyring | undefined,
   context: Pick<SealContext, "profile">,
 ): Promise<string> {
-  const json = credentialToTokenJson(credential);
+  const json = credentialToStoredJson(credential);
   // Absolute times, unrounded: every machine sees the same expiry and leeway as the refresher.
   delete json.expires_in;
   if (credential.expiresAt !== undefined) json.expires_at = credential.expiresAt;
@@ -264,5 +268,5 @@ export async function openCredential(
       hint: "log in again to replace it",
     });
   }
-  return credentialFromTokenJson(json as Record<string, unknown>);
+  return credentialFromStoredJson(json as Record<string, unknown>);
 }

@@ -7,7 +7,11 @@
  */
 
 import { isWithin, join } from "../fs/path.ts";
-import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
+import {
+  type Credential,
+  credentialFromStoredJson,
+  credentialToStoredJson,
+} from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import {
   assertPrivateFile,
@@ -196,7 +200,7 @@ export class FileStore implements CredentialStore {
     assertPrivateFile(path, file.info);
     const json = parseJsonObject(file.text, path);
     const written = (file.info.mtime?.getTime() ?? Date.now()) / 1000;
-    return credentialFromTokenJson(json, written);
+    return credentialFromStoredJson(json, written);
   }
 
   /**
@@ -209,7 +213,7 @@ export class FileStore implements CredentialStore {
     const path = this.location(key);
     await ensurePrivateDir(this.dir);
     await this.#checkLink(path);
-    await writeFileAtomic(path, JSON.stringify(credentialToTokenJson(credential), null, 2) + "\n");
+    await writeFileAtomic(path, JSON.stringify(credentialToStoredJson(credential), null, 2) + "\n");
   }
 
   /**

@@ -9,7 +9,11 @@
  */
 
 import { join } from "../fs/path.ts";
-import { type Credential, credentialFromTokenJson, credentialToTokenJson } from "../credential.ts";
+import {
+  type Credential,
+  credentialFromStoredJson,
+  credentialToStoredJson,
+} from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";
 import { logger } from "../log.ts";
@@ -70,7 +74,7 @@ async function readItem(keychain: Keychain, key: string): Promise<Credential | u
       { hint: `remove it with \`latchkey logout --profile ${key}\` and log in again` },
     );
   }
-  return credentialFromTokenJson(json as Record<string, unknown>);
+  return credentialFromStoredJson(json as Record<string, unknown>);
 }
 
 async function writeItem(
@@ -84,7 +88,7 @@ async function writeItem(
   // without a marker would hide a conflict from the `auto` store.
   await ensurePrivateDir(dir);
   await Deno.writeFile(markerPath(dir, key), new Uint8Array(), { mode: FILE_MODE });
-  await keychain.set(key, JSON.stringify(credentialToTokenJson(credential)), {
+  await keychain.set(key, JSON.stringify(credentialToStoredJson(credential)), {
     issuer: credential.issuer ?? "",
   });
 }

@@ -143,7 +143,8 @@ Deno.test("login with client credentials from LATCHKEY_CLIENT_SECRET, then token
   ], { env, secrets: [secret] });
   assertEquals(login.code, 0, show(login));
   const status = JSON.parse(login.stdout);
-  assertEquals(status.source, "env");
+  assertEquals(status.source, "file", "the login is kept in the profile's store");
+  assertEquals([status.loggedIn, status.refreshable], [true, true]);
   assertEquals(status.subject, "svc");
   assertEquals(provider.counts.token.client_credentials, 1);
 
