@@ -58,6 +58,8 @@ if (!only) {
 
 const totals = { passed: 0, failed: 0, ignored: 0 };
 const broken: string[] = [];
+/** The tests skipped for a missing system part (tests/real/helpers.ts `realTest`), with why. */
+const skipped: string[] = [];
 let next = 0;
 const started = Date.now();
 
@@ -82,6 +84,9 @@ async function worker() {
       totals.ignored += Number(summary[4] ?? 0);
     }
     if (!out.success || !summary) broken.push(run.name);
+    for (const line of text.matchAll(/^skipping "(.+)": (.+) \(install with (.+)\)$/gm)) {
+      skipped.push(`${line[1]} (${line[2]})`);
+    }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
     console.log(`\n──── ${run.name} (${seconds} s) ────\n${text.trimEnd()}`);
   }
@@ -89,6 +94,12 @@ async function worker() {
 
 await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (skipped.length) {
+  console.log(
+    `\nskipped for a missing system part (install them with .ci/install-real-parts.sh; ` +
+      `under CI=true they fail instead):\n${skipped.map((s) => `  - ${s}`).join("\n")}`,
+  );
+}
 if (broken.length) console.log(`\nfiles that failed: ${broken.join(", ")}`);
 const verdict = broken.length || totals.failed ? "FAILED" : "ok";
 console.log(

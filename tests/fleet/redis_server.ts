@@ -6,6 +6,8 @@
  * @module
  */
 
+import { programs, realTest } from "../real/helpers.ts";
+
 /** A running throwaway Redis server. */
 export interface RedisServer extends AsyncDisposable {
   /** `redis://127.0.0.1:<port>/0`. */
@@ -131,4 +133,15 @@ export async function startRedis(): Promise<RedisServer> {
     },
   };
   return server;
+}
+
+/**
+ * Registers a test that needs Debian's `redis-server`: skipped with the reason
+ * when it is not installed, except under `CI=true`, where it fails instead.
+ *
+ * @param name The test name.
+ * @param fn The test.
+ */
+export function redisTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  realTest(name, [programs("redis-server")], 120_000, fn);
 }

@@ -3,7 +3,7 @@ import { AuthError } from "../../src/errors.ts";
 import { closeRedisStores, openRedisStore, RedisStore } from "../../src/store/redis.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { newStoreKey, overlaps, runLockWorkers, sampleCredential, sleep } from "./helpers.ts";
-import { freePort, startRedis } from "./redis_server.ts";
+import { freePort, redisTest, startRedis } from "./redis_server.ts";
 
 async function rawClient(url: string) {
   const client = createClient({ url, socket: { reconnectStrategy: false } });
@@ -12,7 +12,7 @@ async function rawClient(url: string) {
   return client;
 }
 
-Deno.test("redis store writes, reads, lists and deletes credentials", async () => {
+redisTest("redis store writes, reads, lists and deletes credentials", async () => {
   await using redis = await startRedis();
   await using store = new RedisStore({ url: redis.url, encryptionKey: false });
   assertEquals(store.kind, "redis");
@@ -33,7 +33,7 @@ Deno.test("redis store writes, reads, lists and deletes credentials", async () =
   assertEquals(await store.list(), ["beta"]);
 });
 
-Deno.test("redis store keys each profile as latchkey:cred:<profile>", async () => {
+redisTest("redis store keys each profile as latchkey:cred:<profile>", async () => {
   await using redis = await startRedis();
   await using store = new RedisStore({ url: redis.url, encryptionKey: false });
   await store.write("shared", sampleCredential());
@@ -47,7 +47,7 @@ Deno.test("redis store keys each profile as latchkey:cred:<profile>", async () =
   }
 });
 
-Deno.test("redis store lock lets one of two processes in at a time", async () => {
+redisTest("redis store lock lets one of two processes in at a time", async () => {
   await using redis = await startRedis();
   const [a, b] = await runLockWorkers(["redis", redis.url], "counter", 15);
   assertEquals(a!.length + b!.length, 30);
@@ -56,7 +56,7 @@ Deno.test("redis store lock lets one of two processes in at a time", async () =>
   assertEquals((await store.read("counter"))?.scope, "30"); // no lost update
 });
 
-Deno.test("redis store lock is released only by its holder", async () => {
+redisTest("redis store lock is released only by its holder", async () => {
   await using redis = await startRedis();
   await using store = new RedisStore({ url: redis.url, encryptionKey: false });
   const raw = await rawClient(redis.url);
@@ -76,7 +76,7 @@ Deno.test("redis store lock is released only by its holder", async () => {
   }
 });
 
-Deno.test("redis store takes over the expired lock of a dead holder", async () => {
+redisTest("redis store takes over the expired lock of a dead holder", async () => {
   await using redis = await startRedis();
   await using store = new RedisStore({ url: redis.url, encryptionKey: false });
   const raw = await rawClient(redis.url);
@@ -92,7 +92,7 @@ Deno.test("redis store takes over the expired lock of a dead holder", async () =
   }
 });
 
-Deno.test("redis store extends the lock while a live holder works past its TTL", async () => {
+redisTest("redis store extends the lock while a live holder works past its TTL", async () => {
   await using redis = await startRedis();
   await using a = new RedisStore({ url: redis.url, encryptionKey: false, lockTtl: 0.3 });
   await using b = new RedisStore({ url: redis.url, encryptionKey: false, lockTtl: 0.3 });
@@ -108,20 +108,23 @@ Deno.test("redis store extends the lock while a live holder works past its TTL",
   assertEquals(order, ["a in", "a out", "b in"]);
 });
 
-Deno.test("redis store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE", async () => {
-  await using redis = await startRedis();
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false, lockTimeout: 0.3 });
-  const raw = await rawClient(redis.url);
-  try {
-    await raw.set("latchkey:lock:p", "busy", { expiration: { type: "PX", value: 5000 } });
-    const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
-    assertEquals(error.code, "STORE_UNAVAILABLE");
-  } finally {
-    await raw.close();
-  }
-});
+redisTest(
+  "redis store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE",
+  async () => {
+    await using redis = await startRedis();
+    await using store = new RedisStore({ url: redis.url, encryptionKey: false, lockTimeout: 0.3 });
+    const raw = await rawClient(redis.url);
+    try {
+      await raw.set("latchkey:lock:p", "busy", { expiration: { type: "PX", value: 5000 } });
+      const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
+      assertEquals(error.code, "STORE_UNAVAILABLE");
+    } finally {
+      await raw.close();
+    }
+  },
+);
 
-Deno.test("redis store encrypts values at rest with the store key", async () => {
+redisTest("redis store encrypts values at rest with the store key", async () => {
   await using redis = await startRedis();
   const key = newStoreKey();
   await using store = new RedisStore({ url: redis.url, encryptionKey: key });
@@ -166,23 +169,26 @@ Deno.test("redis store encrypts values at rest with the store key", async () => 
   }
 });
 
-Deno.test("redis store reports STORE_UNAVAILABLE while the server is down, then recovers", async () => {
-  await using redis = await startRedis();
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false, timeout: 1 });
-  await store.write("p", sampleCredential());
-  await redis.kill();
-  for (const action of [() => store.read("p"), () => store.lock("p", () => Promise.resolve())]) {
-    const start = Date.now();
-    const error = await assertRejects(action, AuthError);
-    assertEquals(error.code, "STORE_UNAVAILABLE");
-    assertStringIncludes(error.message, `redis store "${redis.url}"`);
-    assertStringIncludes(error.hint ?? "", "Redis server is running");
-    assert(Date.now() - start < 2500, "failed fast");
-  }
-  await redis.restart();
-  await store.write("p", sampleCredential("2"));
-  assertEquals((await store.read("p"))?.accessToken?.reveal(), "access-secret-2");
-});
+redisTest(
+  "redis store reports STORE_UNAVAILABLE while the server is down, then recovers",
+  async () => {
+    await using redis = await startRedis();
+    await using store = new RedisStore({ url: redis.url, encryptionKey: false, timeout: 1 });
+    await store.write("p", sampleCredential());
+    await redis.kill();
+    for (const action of [() => store.read("p"), () => store.lock("p", () => Promise.resolve())]) {
+      const start = Date.now();
+      const error = await assertRejects(action, AuthError);
+      assertEquals(error.code, "STORE_UNAVAILABLE");
+      assertStringIncludes(error.message, `redis store "${redis.url}"`);
+      assertStringIncludes(error.hint ?? "", "Redis server is running");
+      assert(Date.now() - start < 2500, "failed fast");
+    }
+    await redis.restart();
+    await store.write("p", sampleCredential("2"));
+    assertEquals((await store.read("p"))?.accessToken?.reveal(), "access-secret-2");
+  },
+);
 
 Deno.test("redis store reports STORE_UNAVAILABLE for a server that never ran", async () => {
   await using store = new RedisStore({ url: `redis://127.0.0.1:${freePort()}`, timeout: 1 });
