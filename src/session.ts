@@ -4,6 +4,11 @@
  * callers in the process (single flight), and once across processes (under
  * the store's lock, re-reading first and adopting another process's result).
  *
+ * The shared renewal belongs to no caller: each caller's `signal` ends only
+ * that caller's wait, and the renewal itself is cancelled once every caller
+ * waiting for it has given up. A caller that needs more lifetime than the
+ * renewal in flight gave gets a renewal of its own.
+ *
  * @module
  */
 
@@ -45,8 +50,35 @@ export interface TokenRequest {
   minTtl?: number | undefined;
   /** Renew even if the token looks valid (after a 401). */
   rejected?: string | undefined;
-  /** Cancels a renewal in progress for this caller. */
+  /**
+   * Ends this caller's wait (rejecting with the signal's reason). The renewal
+   * shared with other callers goes on, and is cancelled only when every caller
+   * waiting for it has aborted.
+   */
   signal?: AbortSignal | undefined;
+}
+
+/** One renewal shared by every caller waiting for it (single flight). */
+interface Flight {
+  /** The renewal; always has a handler, so that one nobody waits for fails quietly. */
+  promise: Promise<Credential>;
+  /** Aborted when the last waiter aborts. */
+  controller: AbortController;
+  /** Callers waiting now. */
+  waiters: number;
+  /** The lifetime the renewal was started for. */
+  minTtl: number;
+  /** The token the renewal was started to replace. */
+  rejected: string | undefined;
+}
+
+/**
+ * Whether a renewal started for `flight`'s request was already the best a
+ * caller with `request` could get, so that its result is final for it too.
+ */
+function covers(flight: Flight, request: TokenRequest): boolean {
+  return flight.minTtl >= (request.minTtl ?? 0) &&
+    (request.rejected === undefined || request.rejected === flight.rejected);
 }
 
 /**
@@ -56,7 +88,7 @@ export interface TokenRequest {
  * ```ts
  * import { Credential, MemoryStore, Session } from "@latchkey/latchkey";
  * const session = new Session({ store: new MemoryStore(), key: "default", seed: new Credential({ accessToken: "t", expiresAt: Date.now() / 1000 + 3600 }) });
- * console.assert((await session.credential()).accessToken?.reveal() === "t");
+ * if ((await session.credential()).accessToken?.reveal() !== "t") throw new Error("no token");
  * ```
  */
 export class Session {
@@ -64,7 +96,7 @@ export class Session {
   #current: Credential | undefined;
   #loaded = false;
   #loading: Promise<Credential | undefined> | undefined;
-  #inflight: Promise<Credential> | undefined;
+  #inflight: Flight | undefined;
   #refused = new Set<string>();
 
   /**
@@ -165,10 +197,67 @@ export class Session {
   async credential(request: TokenRequest = {}): Promise<Credential> {
     const current = await this.peek();
     if (this.#usable(current, request)) return current;
-    this.#inflight ??= this.#renew(request).finally(() => {
-      this.#inflight = undefined;
+    for (;;) {
+      request.signal?.throwIfAborted();
+      const flight = this.#inflight ?? this.#start(request);
+      const renewed = await this.#wait(flight, request.signal);
+      if (this.#usable(renewed, request) || covers(flight, request)) return renewed;
+      // The renewal joined was for a shorter lifetime (or another rejected
+      // token) than this caller needs: one more, started for this caller.
+    }
+  }
+
+  /** Starts the renewal other callers will join, run with a signal of its own. */
+  #start(request: TokenRequest): Flight {
+    const controller = new AbortController();
+    const flight: Flight = {
+      promise: this.#renew({
+        minTtl: request.minTtl,
+        rejected: request.rejected,
+        signal: controller.signal,
+      }).finally(() => {
+        if (this.#inflight === flight) this.#inflight = undefined;
+      }),
+      controller,
+      waiters: 0,
+      minTtl: request.minTtl ?? 0,
+      rejected: request.rejected,
+    };
+    flight.promise.catch(() => {}); // its waiters see the failure; a cancelled one has none
+    this.#inflight = flight;
+    return flight;
+  }
+
+  /**
+   * Waits for a shared renewal until it settles or this caller's signal
+   * aborts; the last waiter to abort cancels the renewal.
+   */
+  #wait(flight: Flight, signal: AbortSignal | undefined): Promise<Credential> {
+    flight.waiters++;
+    return new Promise((resolve, reject) => {
+      let waiting = true;
+      const leave = (): boolean => {
+        if (!waiting) return false;
+        waiting = false;
+        flight.waiters--;
+        signal?.removeEventListener("abort", onAbort);
+        return true;
+      };
+      const onAbort = () => {
+        if (!leave()) return;
+        reject(signal!.reason);
+        if (flight.waiters > 0) return;
+        // Nobody waits for this renewal any more: cancel it, and let the next
+        // caller start a fresh one rather than join a cancelled one.
+        if (this.#inflight === flight) this.#inflight = undefined;
+        flight.controller.abort(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      flight.promise.then(
+        (credential) => leave() && resolve(credential),
+        (error) => leave() && reject(error),
+      );
     });
-    return await this.#inflight;
   }
 
   async #renew(request: TokenRequest): Promise<Credential> {
@@ -222,6 +311,7 @@ export class Session {
       if (base?.refreshToken && this.#refused.has(base.refreshToken.reveal())) {
         throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)");
       }
+      request.signal?.throwIfAborted(); // every waiter gave up while the lock was held
       let next: Credential;
       try {
         next = await renewer.renew(base, request.signal);
@@ -236,6 +326,7 @@ export class Session {
             cause: error,
           });
         }
+        if (request.signal?.aborted) throw error; // every waiter gave up: nobody to serve
         if (base?.accessToken && !base.isExpired() && request.rejected === undefined) {
           logger().warn(
             `could not renew the token, using the current one until it expires: ${

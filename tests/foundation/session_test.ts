@@ -1,5 +1,7 @@
 /**
- * The session: one renewal for any number of concurrent callers (single flight), failures not
+ * The session: one renewal for any number of concurrent callers (single flight, counted on a store
+ * whose lock does not serialise, so that the lock cannot hide its absence), each caller's signal
+ * ending only its own wait, a second renewal for a caller needing more lifetime, failures not
  * cached, a renewal adopted from another session on the same store, and the errors when nothing
  * can renew.
  */
@@ -50,14 +52,64 @@ function expired(refreshToken?: string): Credential {
   });
 }
 
+/**
+ * A memory store whose lock does not serialise (it just runs `fn`), so that
+ * nothing but the session's own single flight can keep racing callers from
+ * renewing each on their own: the store's lock and re-read would hide it.
+ */
+function unlockedStore(): MemoryStore {
+  const store = new MemoryStore();
+  store.lock = (_key, fn) => fn();
+  return store;
+}
+
+/**
+ * A renewer that takes `delayMs` unless its signal aborts first (as `fetch`
+ * does), records the signals it was given, and hands out tokens living
+ * `lifetimes[n]` seconds (one hour past the list).
+ */
+function abortableRenewer(options: { delayMs?: number; lifetimes?: number[] } = {}) {
+  const renewer = {
+    calls: 0,
+    signals: [] as (AbortSignal | undefined)[],
+    canRenew: () => true,
+    async renew(base: Credential | undefined, signal?: AbortSignal): Promise<Credential> {
+      const n = ++renewer.calls;
+      renewer.signals.push(signal);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, options.delayMs ?? 200);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        }, { once: true });
+      });
+      const now = nowSeconds();
+      return new Credential({
+        accessToken: `fresh-${n}`,
+        issuedAt: now,
+        expiresAt: now + (options.lifetimes?.[n - 1] ?? 3600),
+        refreshToken: base?.refreshToken,
+      });
+    },
+  } satisfies Renewer & { calls: number; signals: (AbortSignal | undefined)[] };
+  return renewer;
+}
+
+function abortAfter(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), ms);
+  return controller.signal;
+}
+
 Deno.test("token() renews exactly once when 100 callers race on an expired credential", async () => {
   const renewer = countingRenewer();
   const auth = new Auth({
     token: fakeJwt({ sub: "alice", exp: nowSeconds() - 60 }),
+    refreshToken: "refresh-1", // renewable material: the session uses the given store
     renewer,
     envPrefix: NO_ENV_PREFIX,
     dotenv: false,
-    store: new MemoryStore(),
+    store: unlockedStore(),
   });
   const tokens = await Promise.all(Array.from({ length: 100 }, () => auth.token()));
   assertEquals(renewer.calls, 1);
@@ -86,9 +138,90 @@ Deno.test("100 racing callers on a file store credential cause one renewal", asy
   }
 });
 
+Deno.test("100 racing callers renew once on a store whose lock does not serialise", async () => {
+  const renewer = countingRenewer();
+  const store = unlockedStore();
+  await store.write("k", expired("r"));
+  const session = new Session({ store, key: "k", renewer });
+  const results = await Promise.all(Array.from({ length: 100 }, () => session.credential()));
+  assertEquals(renewer.calls, 1);
+  assertEquals(new Set(results.map((c) => c.accessToken?.reveal())), new Set(["fresh-1"]));
+});
+
+Deno.test("one caller's abort ends only its own wait: another caller gets the shared renewal", async () => {
+  const renewer = abortableRenewer({ delayMs: 200 });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  const started = Date.now();
+  const first = session.credential({ signal: abortAfter(50) });
+  const second = session.credential();
+  const error = await assertRejectsWith(() => first, DOMException);
+  assertEquals(error.name, "AbortError");
+  assertEquals(Date.now() - started < 180, true, "the aborted caller stopped waiting at once");
+  assertEquals((await second).accessToken?.reveal(), "fresh-1");
+  assertEquals(renewer.calls, 1);
+  assertEquals(renewer.signals[0]?.aborted, false, "the shared renewal was not cancelled");
+});
+
+Deno.test("a caller's abort rejects with its signal's own reason", async () => {
+  const renewer = abortableRenewer({ delayMs: 200 });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  const reason = new Error("client hung up");
+  const controller = new AbortController();
+  const first = session.credential({ signal: controller.signal });
+  const second = session.credential();
+  setTimeout(() => controller.abort(reason), 20);
+  assertEquals(await first.catch((e) => e), reason);
+  assertEquals((await second).accessToken?.reveal(), "fresh-1");
+});
+
+Deno.test("the shared renewal is cancelled once every waiting caller has aborted, and the next caller starts anew", async () => {
+  const renewer = abortableRenewer({ delayMs: 300 });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  const a = session.credential({ signal: abortAfter(30) });
+  const b = session.credential({ signal: abortAfter(60) });
+  await assertRejectsWith(() => a, DOMException);
+  assertEquals(renewer.signals[0]?.aborted, false, "one caller still waits: the renewal goes on");
+  await assertRejectsWith(() => b, DOMException);
+  assertEquals(renewer.signals[0]?.aborted, true, "nobody waits: the renewal is cancelled");
+  const c = await session.credential();
+  assertEquals(c.accessToken?.reveal(), "fresh-2");
+  assertEquals(renewer.calls, 2);
+});
+
+Deno.test("a caller already aborted is refused without joining or starting a renewal", async () => {
+  const renewer = abortableRenewer();
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  await assertRejectsWith(() => session.credential({ signal: AbortSignal.abort() }), DOMException);
+  assertEquals(renewer.calls, 0);
+});
+
+Deno.test("a caller needing more lifetime than the renewal in flight gives gets a second renewal", async () => {
+  const renewer = abortableRenewer({ delayMs: 50, lifetimes: [900, 7200] });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  const plain = session.credential();
+  const long = session.credential({ minTtl: 3600 });
+  assertEquals((await plain).accessToken?.reveal(), "fresh-1");
+  const got = await long;
+  assertEquals(got.accessToken?.reveal(), "fresh-2");
+  assertEquals((got.expiresIn() ?? 0) >= 3600, true, `only ${got.expiresIn()} s left`);
+  assertEquals(renewer.calls, 2);
+});
+
+Deno.test("callers whose lifetime the renewal in flight covers share it", async () => {
+  const renewer = abortableRenewer({ delayMs: 50, lifetimes: [7200] });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired("r"), renewer });
+  const results = await Promise.all([
+    session.credential({ minTtl: 3600 }),
+    session.credential(),
+    session.credential({ minTtl: 600 }),
+  ]);
+  assertEquals(results.map((c) => c.accessToken?.reveal()), ["fresh-1", "fresh-1", "fresh-1"]);
+  assertEquals(renewer.calls, 1);
+});
+
 Deno.test("a failed renewal is not cached: the next call renews again", async () => {
   const renewer = countingRenewer({ failures: 1 });
-  const session = new Session({ store: new MemoryStore(), key: "k", seed: expired(), renewer });
+  const session = new Session({ store: unlockedStore(), key: "k", seed: expired(), renewer });
   const failed = await Promise.allSettled(Array.from({ length: 10 }, () => session.credential()));
   assertEquals(renewer.calls, 1);
   for (const result of failed) {
