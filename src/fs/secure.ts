@@ -1,6 +1,7 @@
 /**
- * File-system primitives for secrets: atomic replace, owner-only modes and a
- * cross-process lock that cannot go stale.
+ * File-system primitives for secrets: atomic replace, owner-only modes, opens
+ * that never follow a symbolic link, and a cross-process lock that cannot go
+ * stale.
  *
  * @module
  */
@@ -121,18 +122,162 @@ async function removeStaleTemporaries(dir: string, name: string): Promise<void> 
  * @returns What `fn` returns.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
-  const file = await Deno.open(lockPath, {
-    read: true,
-    write: true,
-    create: true,
-    mode: FILE_MODE,
-  });
+  const file = await openNoFollow(lockPath, { write: true, create: true, what: "lock file" });
   try {
     await file.lock(true);
     return await fn();
   } finally {
     file.close(); // closing the descriptor releases the lock
   }
+}
+
+/** Options of {@linkcode openNoFollow}. */
+export interface OpenNoFollowOptions {
+  /**
+   * Open for reading and writing.
+   *
+   * @default {false}
+   */
+  write?: boolean;
+  /**
+   * Create the file (mode 0600) when it is missing.
+   *
+   * @default {false}
+   */
+  create?: boolean;
+  /**
+   * What the file is, for the message of a refusal.
+   *
+   * @default {"file"}
+   */
+  what?: string;
+}
+
+let nodeFs: Promise<typeof import("node:fs")> | undefined;
+
+/**
+ * Opens a regular file without following a symbolic link in its last
+ * component, checking what was opened on the open descriptor rather than by
+ * path beforehand (which leaves a window to swap the file for a link).
+ *
+ * `Deno.open` has no `O_NOFOLLOW`, so the file is first opened with
+ * `node:fs` and `O_NOFOLLOW | O_NONBLOCK` (the kernel refuses a link, and a
+ * FIFO cannot block the open); that descriptor pins the file while it is
+ * checked to be a regular file and opened again with `Deno.open` (for
+ * `lock()` and the reads), and the second descriptor must be the same file
+ * (device and inode, by `fstat`) — a swap between the two opens is refused.
+ * A link is thus never followed: its target is not created, not opened, not
+ * read. On Windows, where there is no such flag, this is a plain `Deno.open`.
+ *
+ * @example
+ * ```ts
+ * import { openNoFollow } from "./secure.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/real`, "x");
+ * await Deno.symlink(`${dir}/real`, `${dir}/link`);
+ * (await openNoFollow(`${dir}/real`)).close();
+ * const refused = await openNoFollow(`${dir}/link`).then(() => false, () => true);
+ * if (!refused) throw new Error("a symbolic link was followed");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param path The file.
+ * @param options Write, create, and what to call the file in a refusal.
+ * @returns The open file; the caller closes it.
+ * @throws {AuthError} `INSECURE_PERMISSIONS` when the path is a symbolic link,
+ * not a regular file, or was replaced while being opened.
+ * @throws {Deno.errors.NotFound} When the file is missing (and not created).
+ */
+export async function openNoFollow(
+  path: string,
+  options: OpenNoFollowOptions = {},
+): Promise<Deno.FsFile> {
+  const write = options.write ?? false;
+  const create = options.create ?? false;
+  if (!isPosix) return await Deno.open(path, { read: true, write, create, mode: FILE_MODE });
+  const what = options.what ?? "file";
+  const fs = await (nodeFs ??= import("node:fs"));
+  const c = fs.constants;
+  const flags = c.O_NOFOLLOW | c.O_NONBLOCK | (write ? c.O_RDWR : c.O_RDONLY) |
+    (create ? c.O_CREAT : 0);
+  let pin: import("node:fs/promises").FileHandle;
+  try {
+    pin = await fs.promises.open(path, flags, FILE_MODE);
+  } catch (error) {
+    throw fromNodeError(error, path, what);
+  }
+  try {
+    const pinned = await pin.stat();
+    if (!pinned.isFile()) throw refusal(path, what, "it is not a regular file");
+    const file = await Deno.open(path, { read: true, write });
+    const info = await file.stat().catch((error) => {
+      file.close();
+      throw error;
+    });
+    if (!info.isFile || info.dev !== pinned.dev || info.ino !== pinned.ino) {
+      file.close();
+      throw refusal(path, what, "it was replaced while it was being opened");
+    }
+    return file;
+  } finally {
+    await pin.close();
+  }
+}
+
+function refusal(path: string, what: string, reason: string): AuthError {
+  return new AuthError("INSECURE_PERMISSIONS", `Refusing to use ${what} "${path}": ${reason}`, {
+    hint: `rm '${path}' if you did not put it there`,
+  });
+}
+
+/** A `node:fs` failure as `Deno.open` would report it, a link as a refusal. */
+function fromNodeError(error: unknown, path: string, what: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  // ELOOP: Linux and macOS; EMLINK: FreeBSD and NetBSD.
+  if (code === "ELOOP" || code === "EMLINK") {
+    return refusal(path, what, "it is a symbolic link");
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "ENOENT") return new Deno.errors.NotFound(message, { cause: error });
+  if (code === "EACCES" || code === "EPERM") {
+    return new Deno.errors.PermissionDenied(message, { cause: error });
+  }
+  if (code === "EISDIR") return refusal(path, what, "it is not a regular file");
+  return error;
+}
+
+/**
+ * Reads a file if it exists, without following a symbolic link in its last
+ * component (see {@linkcode openNoFollow}); its stat is that of the open
+ * descriptor, so a mode check on it is about the bytes read.
+ *
+ * @example
+ * ```ts
+ * import { readIfExistsNoFollow } from "./secure.ts";
+ * const dir = await Deno.makeTempDir();
+ * if (await readIfExistsNoFollow(`${dir}/missing`) !== undefined) throw new Error("not missing");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param path The file.
+ * @param what What the file is, for the message of a refusal.
+ * @returns Its text and stat, or `undefined` when it does not exist.
+ * @throws {AuthError} `INSECURE_PERMISSIONS` when it is a symbolic link or not
+ * a regular file.
+ */
+export async function readIfExistsNoFollow(
+  path: string,
+  what?: string,
+): Promise<{ text: string; info: Deno.FileInfo } | undefined> {
+  let file: Deno.FsFile;
+  try {
+    file = await openNoFollow(path, what === undefined ? {} : { what });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  using opened = file;
+  return { text: await readAll(opened), info: await opened.stat() };
 }
 
 /**
@@ -147,17 +292,20 @@ export async function readIfExists(
   try {
     using file = await Deno.open(path, { read: true });
     const info = await file.stat();
-    const chunks: Uint8Array[] = [];
-    const buf = new Uint8Array(16 * 1024);
-    for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
-      chunks.push(buf.slice(0, n));
-    }
-    const text = new TextDecoder().decode(concat(chunks));
-    return { text, info };
+    return { text: await readAll(file), info };
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+}
+
+async function readAll(file: Deno.FsFile): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(16 * 1024);
+  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
+    chunks.push(buf.slice(0, n));
+  }
+  return new TextDecoder().decode(concat(chunks));
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

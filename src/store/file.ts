@@ -17,7 +17,7 @@ import {
   assertPrivateFile,
   DIR_MODE,
   ensurePrivateDir,
-  readIfExists,
+  readIfExistsNoFollow,
   withFileLock,
   writeFileAtomic,
 } from "../fs/secure.ts";
@@ -194,8 +194,10 @@ export class FileStore implements CredentialStore {
   async read(key: string): Promise<Credential | undefined> {
     const path = this.location(key);
     await this.#checkDir();
-    await this.#checkLink(path);
-    const file = await readIfExists(path);
+    // Opened without following a link (a link inside the store is resolved
+    // and checked first, then its target opened the same way), and the mode
+    // checked on the open descriptor: a swap after the check is refused.
+    const file = await readIfExistsNoFollow(await this.#checkLink(path), "credential file");
     if (!file) return undefined;
     assertPrivateFile(path, file.info);
     const json = parseJsonObject(file.text, path);
@@ -233,7 +235,8 @@ export class FileStore implements CredentialStore {
   }
 
   /**
-   * Holds an OS lock on `<dir>/<profile>.lock` while `fn` runs.
+   * Holds an OS lock on `<dir>/<profile>.lock` while `fn` runs. The lock file
+   * is opened without following a symbolic link (`INSECURE_PERMISSIONS`).
    *
    * @param key The profile name.
    * @param fn The critical section.
@@ -280,15 +283,16 @@ export class FileStore implements CredentialStore {
     }
   }
 
-  async #checkLink(path: string): Promise<void> {
+  /** The file to open for `path`: itself, or the target of a link that stays in the store. */
+  async #checkLink(path: string): Promise<string> {
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(path);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
+      if (error instanceof Deno.errors.NotFound) return path;
       throw error;
     }
-    if (!info.isSymlink) return;
+    if (!info.isSymlink) return path;
     const target = await Deno.realPath(path).catch(() => undefined);
     const dir = await Deno.realPath(this.dir);
     if (target === undefined || target === dir || !isWithin(dir, target)) {
@@ -298,5 +302,6 @@ export class FileStore implements CredentialStore {
         { hint: `rm '${path}' and log in again` },
       );
     }
+    return target;
   }
 }
