@@ -1,7 +1,8 @@
 /**
  * The authenticated fetch wrapper: `fetch`'s signature and semantics, plus a
  * bearer token sent only to the profile's API origins, redirects followed by
- * hand so credentials never cross origins, one refresh-and-retry on 401, and
+ * hand (only to `http:`/`https:`) so credentials never cross origins nor come
+ * back once a chain left the first one, one refresh-and-retry on 401, and
  * retries with backoff for idempotent requests.
  *
  * @module
@@ -58,6 +59,26 @@ export interface AuthFetchOptions {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
 const MAX_REDIRECTS = 20;
+/** The only schemes a redirect is followed to (the Fetch standard's HTTP fetch). */
+const FOLLOWED_SCHEMES = new Set(["http:", "https:"]);
+/** Schemes a refused redirect's message may name; any other could be text the server chose. */
+const NAMED_SCHEMES = new Set([
+  "file:",
+  "data:",
+  "blob:",
+  "about:",
+  "ftp:",
+  "javascript:",
+  "mailto:",
+  "ws:",
+  "wss:",
+]);
+/**
+ * An error code as RFC 6750 §3.1 and the OAuth error registry write them
+ * (`invalid_token`, `insufficient_scope`, `use_dpop_nonce`): the only `error`
+ * a message quotes. No digits, no `=`, no spaces: nothing shaped like a secret.
+ */
+const ERROR_CODE = /^(?=.{1,40}$)[a-z]+(?:_[a-z]+)*$/;
 
 /** Merges header sources into one record with lower-case names (later sources win). */
 function headerRecord(...sources: (HeadersInit | undefined)[]): Record<string, string> {
@@ -99,7 +120,7 @@ function isReplayable(body: BodyInit | null | undefined): boolean {
  * });
  * await authFetch("https://api.example.org/me");
  * await authFetch("https://elsewhere.example.com/");
- * console.assert(seen[0] === "Bearer t0k3n" && seen[1] === null);
+ * if (seen[0] !== "Bearer t0k3n" || seen[1] !== null) throw new Error("token sent wrongly");
  * ```
  */
 export function createAuthFetch(
@@ -161,6 +182,8 @@ export function createAuthFetch(
     const redirectMode = init?.redirect ?? fromRequest?.redirect ?? "follow";
     const userAuthorization = "authorization" in headers;
     const origin = url.origin;
+    /** Set by the first hop off the first origin: no later hop carries a credential. */
+    let departed = false;
     const deadline = Date.now() + timeoutMs;
     let rest: RequestInit | undefined;
     if (init) {
@@ -177,12 +200,14 @@ export function createAuthFetch(
     let renewed = false;
     let attempt = 0;
     for (let hop = 0;; hop++) {
-      const sameOrigin = url.origin === origin;
-      const inject = sameOrigin && allowed.has(origin) && !userAuthorization;
-      // Credentials never cross origins; once a hop left the origin, the
-      // caller's own Authorization and Cookie are gone for the rest of the chain.
+      // Credentials never cross origins, and once a hop left the first origin
+      // none come back for the rest of the chain, whatever origin it reaches
+      // (the Fetch standard's rule): else the other origin could steer the
+      // token to a path of its choice on the API origin.
+      if (!departed && url.origin !== origin) departed = true;
+      const inject = !departed && allowed.has(origin) && !userAuthorization;
       const hopHeaders = headers;
-      if (!sameOrigin) {
+      if (departed) {
         delete hopHeaders.authorization;
         delete hopHeaders.cookie;
       } else if (!inject && !userAuthorization) delete hopHeaders.authorization;
@@ -213,11 +238,7 @@ export function createAuthFetch(
       }
 
       if (response.status === 401 && inject && token !== undefined) {
-        const challenge = parseWwwAuthenticate(response.headers.get("www-authenticate"))
-          .find((c) => c.scheme === "bearer");
-        const reason = challenge?.params.error
-          ? `: the server said "${challenge.params.error}"`
-          : "";
+        const reason = refusalReason(response.headers.get("www-authenticate"), token);
         if (renewed) {
           await response.body?.cancel();
           throw new LoginRequiredError(
@@ -243,14 +264,26 @@ export function createAuthFetch(
       if (redirectMode === "manual") return response;
       if (redirectMode === "error") {
         await response.body?.cancel();
-        throw new TypeError(`Fetch failed: redirect from "${url.href}" with redirect mode "error"`);
+        throw new TypeError(`Fetch failed: redirect from ${url.origin} with redirect mode "error"`);
       }
       if (hop >= MAX_REDIRECTS) {
         await response.body?.cancel();
         throw new TypeError(`Fetch failed: more than ${MAX_REDIRECTS} redirects`);
       }
-      const location = new URL(response.headers.get("location")!, url);
+      const location = URL.parse(response.headers.get("location")!, url);
       await response.body?.cancel();
+      // Anything but http(s) is a network error, as `fetch` has it: never
+      // `file:` (the runtime's fetch would read the file) or `data:`. The
+      // message names no part of the Location but a well-known scheme.
+      if (location === null) {
+        throw new TypeError(`Fetch failed: a redirect from ${url.origin} has an invalid Location`);
+      }
+      if (!FOLLOWED_SCHEMES.has(location.protocol)) {
+        const scheme = NAMED_SCHEMES.has(location.protocol)
+          ? `"${location.protocol}" URL`
+          : "URL that is not http: or https:";
+        throw new TypeError(`Fetch failed: a redirect to a ${scheme} is not followed`);
+      }
       if (
         response.status === 303 && method !== "GET" && method !== "HEAD" ||
         (response.status === 301 || response.status === 302) && method === "POST"
@@ -281,6 +314,21 @@ export function createAuthFetch(
 }
 
 /**
+ * What a 401's Bearer challenge says, for a message: its `error` only when it
+ * is a short error code (RFC 6750 §3.1) that neither contains the token
+ * sent nor is a part of it: a server may echo the request's headers there.
+ */
+function refusalReason(header: string | null, token: string): string {
+  if (header === null) return "";
+  const error = parseWwwAuthenticate(header).find((c) => c.scheme === "bearer")?.params.error;
+  if (
+    error === undefined || !ERROR_CODE.test(error) || error.includes(token) ||
+    token.includes(error)
+  ) return "";
+  return `: the server said "${error}"`;
+}
+
+/**
  * Throws `ORIGIN_NOT_ALLOWED` unless the URL's origin is one of the API
  * origins (the CLI's `fetch` refuses anything else before sending).
  *
@@ -293,8 +341,9 @@ export function createAuthFetch(
  * assertAllowedOrigin(new URL("https://api.example.org/v1"), ["https://api.example.org"]);
  * try {
  *   assertAllowedOrigin(new URL("https://evil.example/"), ["https://api.example.org"]);
+ *   throw new Error("expected a refusal");
  * } catch (error) {
- *   console.assert(error instanceof AuthError && error.code === "ORIGIN_NOT_ALLOWED");
+ *   if (!(error instanceof AuthError && error.code === "ORIGIN_NOT_ALLOWED")) throw error;
  * }
  * ```
  */

@@ -51,6 +51,8 @@ const isolated = () => ({
  * - `/redirect/:status?to=URL`: that redirect status to URL
  * - `/loop`: a redirect to itself
  * - `/protected?accept=TOKEN`: 200 when the bearer token is TOKEN, else 401
+ * - `/echo?as=header|token|wrapped|part|cookie`: 401 with the request's Authorization, its
+ *   token, the token in a longer word, a part of the token, or the Cookie as `error`
  * - `/flaky?fail=N&status=S&retry-after=V`: S (503) for the first N requests, then 200
  * - `/slow`: answers after 5 s, or at once when the server is being stopped
  */
@@ -75,6 +77,20 @@ function startApi(): Api {
     return c.redirect(c.req.query("to")!, status);
   });
   app.all("/loop", (c) => c.redirect("/loop", 302));
+  app.all("/echo", (c) => {
+    // A server that echoes the request's Authorization, or a part of it, or the Cookie in `error`.
+    const authorization = c.req.header("authorization") ?? "";
+    const token = authorization.slice("Bearer ".length);
+    const echoed = {
+      header: authorization,
+      token,
+      wrapped: `bad_${token}`,
+      part: token.slice(4),
+      cookie: c.req.header("cookie") ?? "",
+    }[c.req.query("as")!];
+    c.header("www-authenticate", `Bearer realm="api", error="${echoed}"`);
+    return c.text("no", 401);
+  });
   app.all("/protected", (c) => {
     if (c.req.header("authorization") === `Bearer ${c.req.query("accept")}`) return c.text("in");
     c.header("www-authenticate", 'Bearer realm="api", error="invalid_token"');
@@ -237,15 +253,20 @@ Deno.test("a same-origin redirect keeps the token and the cookie", async () => {
   ]);
 });
 
-Deno.test("a redirect away and back again still sends no token to the other origin", async () => {
+Deno.test("a redirect away and back again sends the token only before the chain left the origin", async () => {
   await using api = startApi();
   await using other = startApi();
   const { fetch } = fakeAuthFetch(api);
   const back = `${other.origin}/redirect/302?to=${encodeURIComponent(`${api.origin}/ok`)}`;
-  const response = await fetch(`${api.origin}/redirect/302?to=${encodeURIComponent(back)}`);
+  const response = await fetch(`${api.origin}/redirect/302?to=${encodeURIComponent(back)}`, {
+    headers: { cookie: "session=1" },
+  });
   assertEquals(await response.text(), "ok");
-  assertEquals(other.seen.map((s) => s.authorization), [null]);
-  assertEquals(api.seen.map((s) => s.authorization), ["Bearer old", "Bearer old"]);
+  assertEquals(other.seen.map((s) => [s.authorization, s.cookie]), [[null, null]]);
+  assertEquals(api.seen.map((s) => [s.path, s.authorization, s.cookie]), [
+    ["/redirect/302", "Bearer old", "session=1"],
+    ["/ok", null, null],
+  ]);
 });
 
 Deno.test("a redirect from an unlisted origin into the API origin carries no token", async () => {
@@ -304,6 +325,44 @@ Deno.test("a 401 twice throws LoginRequiredError after exactly one renewal", asy
   );
   assertEquals(renewals, ["old"]);
   assertEquals(api.seen.length, 2);
+});
+
+Deno.test("a 401 whose Bearer error echoes the token does not put the token in the message", async () => {
+  await using api = startApi();
+  // Tokens shaped like error codes, so that only the check for the token itself stops them.
+  const { fetch } = fakeAuthFetch(api, {
+    getToken: () => Promise.resolve("tok_fjqkzvxwmbnp"),
+    renew: () => Promise.resolve("tok_renewed_qzxvhg"),
+  });
+  const { fetch: unrenewable } = fakeAuthFetch(api, {
+    getToken: () => Promise.resolve("tok_fjqkzvxwmbnp"),
+    renew: () => Promise.resolve(undefined),
+  });
+  const init = { headers: { cookie: "sid_4d3c2b1a0f9e" } };
+  const echoes = ["header", "token", "wrapped", "part", "cookie"];
+  for (const as of echoes) {
+    const refreshed = await assertRejectsWith(
+      () => fetch(`${api.origin}/echo?as=${as}`, init),
+      LoginRequiredError,
+      "LOGIN_REQUIRED",
+    );
+    assertEquals(
+      refreshed.message,
+      `Request to ${api.origin} was refused with 401 after a token refresh`,
+      as,
+    );
+    const refused = await assertRejectsWith(
+      () => unrenewable(`${api.origin}/echo?as=${as}`, init),
+      LoginRequiredError,
+      "LOGIN_REQUIRED",
+    );
+    assertEquals(
+      refused.message,
+      `Request to ${api.origin} was refused with 401 and the token cannot be renewed`,
+      as,
+    );
+  }
+  assertEquals(api.seen.length, echoes.length * 3);
 });
 
 Deno.test("a 401 with nothing to renew from throws LoginRequiredError at once", async () => {

@@ -3,12 +3,14 @@
  * and 308 to another port (a second loopback server), another host (`localhost` for
  * `127.0.0.1`) and another scheme (`https:`, answered by a recording underlying fetch, and back
  * down to `http:`), and only the first hop, on the API origin, gets the bearer token — whether
- * Latchkey added it or the caller set it.
+ * Latchkey added it or the caller set it. A chain that left the origin and comes back carries no
+ * credential either, and a redirect to anything but `http:`/`https:` (`file:`, `data:`, …) is a
+ * `TypeError` with nothing read and no part of the Location in the message.
  */
 
-import { assertEquals } from "../assert.ts";
+import { assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
 import { Auth } from "../../mod.ts";
-import { CANARY, serve, type TestServer } from "./helpers.ts";
+import { CANARIES, CANARY, errorText, leaksIn, serve, type TestServer } from "./helpers.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
 const envPrefix = `LKREDIR${Deno.pid}_`;
@@ -128,7 +130,7 @@ Deno.test("a redirect from an https: API origin down to http: on the same host a
   }
 });
 
-Deno.test("a redirect chain that comes back to the API origin sends the token only on API hops", async () => {
+Deno.test("a redirect chain that left the API origin sends no token when it comes back", async () => {
   await using api = server();
   await using other = server();
   const back = `${other.origin}/redirect/307?to=${encodeURIComponent(`${api.origin}/ok`)}`;
@@ -138,8 +140,149 @@ Deno.test("a redirect chain that comes back to the API origin sends the token on
     [api.origin, `Bearer ${CANARY.token}`],
     [`http://localhost:${api.port}`, null],
     [other.origin, null],
-    [api.origin, `Bearer ${CANARY.token}`],
+    [api.origin, null],
   ]);
+});
+
+Deno.test("the caller's own Authorization and Cookie stay dropped when a chain returns to the origin", async () => {
+  await using api = server();
+  await using other = server();
+  const seen: [string, string | null, string | null][] = [];
+  const recording: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    seen.push([
+      new URL(String(input)).origin,
+      headers.get("authorization"),
+      headers.get("cookie"),
+    ]);
+    return fetch(input, init);
+  };
+  const auth = new Auth({
+    token: CANARY.token,
+    apiOrigins: [api.origin],
+    dotenv: false,
+    envPrefix,
+    fetch: recording,
+  });
+  for (const status of STATUSES) {
+    seen.length = 0;
+    const back = `${other.origin}/redirect/${status}?to=${encodeURIComponent(`${api.origin}/ok`)}`;
+    const response = await auth.fetch(
+      `${api.origin}/redirect/${status}?to=${encodeURIComponent(back)}`,
+      { headers: { authorization: `Bearer ${CANARY.envToken}`, cookie: `sid=${CANARY.password}` } },
+    );
+    assertEquals(await response.text(), "ok");
+    assertEquals(seen, [
+      [api.origin, `Bearer ${CANARY.envToken}`, `sid=${CANARY.password}`],
+      [other.origin, null, null],
+      [api.origin, null, null],
+    ], `${status}`);
+  }
+});
+
+/** A temporary file holding a canary, removed on disposal. */
+async function canaryFile(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempFile({ prefix: "latchkey-redirect-" });
+  await Deno.writeTextFile(path, `refresh_token=${CANARY.fileRefresh}\n`);
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
+}
+
+for (
+  const [scheme, location] of [
+    ["file:", (path: string) => `file://${path}`],
+    ["data:", () => `data:text/plain,${CANARY.fileRefresh}`],
+    ["ftp:", () => "ftp://127.0.0.1/secret"],
+    ["javascript:", () => "javascript:alert(1)"],
+    ["blob:", () => "blob:http://127.0.0.1/00000000-0000-0000-0000-000000000000"],
+  ] as const
+) {
+  Deno.test(`a redirect to a ${scheme} URL is a TypeError as fetch has it, and nothing is read`, async () => {
+    await using file = await canaryFile();
+    await using api = server();
+    const hops: string[] = [];
+    const auth = new Auth({
+      token: CANARY.token,
+      apiOrigins: [api.origin],
+      dotenv: false,
+      envPrefix,
+      fetch: (input, init) => {
+        hops.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    const to = encodeURIComponent(location(file.path));
+    for (const status of STATUSES) {
+      for (const method of ["GET", "POST", "PUT"]) {
+        hops.length = 0;
+        const error = await assertRejectsWith(
+          () =>
+            auth.fetch(`${api.origin}/redirect/${status}?to=${to}`, {
+              method,
+              ...(method === "GET" ? {} : { body: "payload" }),
+            }),
+          TypeError,
+        );
+        const label = `${status} ${method}`;
+        assertEquals(hops, [`${api.origin}/redirect/${status}?to=${to}`], label);
+        assertStringIncludes(error.message, `"${scheme}"`, label);
+        assertStringIncludes(error.message, "Fetch failed", label);
+        assertEquals(leaksIn(errorText(error), [...CANARIES, file.path]), [], label);
+      }
+    }
+  });
+}
+
+Deno.test("a redirect to a file: URL through the runtime's own fetch reads nothing", async () => {
+  await using file = await canaryFile();
+  await using api = server();
+  const auth = new Auth({
+    token: CANARY.token,
+    apiOrigins: [api.origin],
+    dotenv: false,
+    envPrefix,
+  });
+  const error = await assertRejectsWith(
+    () => auth.fetch(`${api.origin}/redirect/302?to=${encodeURIComponent(`file://${file.path}`)}`),
+    TypeError,
+  );
+  assertEquals(leaksIn(errorText(error), [...CANARIES, file.path]), []);
+});
+
+Deno.test("a redirect to a scheme the server made up names no part of the Location", async () => {
+  // The server echoes the token where the scheme goes: `cnry-access-…:` is a valid scheme.
+  await using api = serve((request) =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `${request.headers.get("authorization")!.slice(7)}:x` },
+    })
+  );
+  const auth = new Auth({
+    token: CANARY.token,
+    apiOrigins: [api.origin],
+    dotenv: false,
+    envPrefix,
+  });
+  const error = await assertRejectsWith(() => auth.fetch(`${api.origin}/x`), TypeError);
+  assertEquals(
+    error.message,
+    "Fetch failed: a redirect to a URL that is not http: or https: is not followed",
+  );
+  assertEquals(leaksIn(errorText(error)), []);
+});
+
+Deno.test("a Location that is not a URL is a TypeError that does not quote it", async () => {
+  await using api = serve(() =>
+    new Response(null, { status: 302, headers: { location: `http://[${CANARY.token}/` } })
+  );
+  const auth = new Auth({
+    token: CANARY.token,
+    apiOrigins: [api.origin],
+    dotenv: false,
+    envPrefix,
+  });
+  const error = await assertRejectsWith(() => auth.fetch(`${api.origin}/x`), TypeError);
+  assertStringIncludes(error.message, "Fetch failed");
+  assertEquals(leaksIn(errorText(error)), []);
 });
 
 Deno.test("a redirect between two API origins does not carry the first origin's token", async () => {
