@@ -320,7 +320,13 @@ export class Session {
           // Never present a refused refresh token again (one from options or
           // the environment would otherwise be retried on every call).
           if (base?.refreshToken) this.#refused.add(base.refreshToken.reveal());
-          if (this.#options.forgetOnInvalidGrant) await store.delete(key);
+          // This process may have lost its lease (frozen past the lock's TTL)
+          // while another renewed: what that one stored is kept, and used.
+          const adopted = await this.#adopt(request);
+          if (adopted) return adopted;
+          if (this.#options.forgetOnInvalidGrant && latest) {
+            await store.delete(key, { ifHolds: latest }); // only the refused credential
+          }
           this.#current = undefined;
           throw new LoginRequiredError("The provider refused the refresh token (invalid_grant)", {
             cause: error,
@@ -341,8 +347,13 @@ export class Session {
         next = next.with({ refreshToken: base.refreshToken });
       }
       try {
-        await store.write(key, next); // a rotated refresh token is saved before it is used
+        // A rotated refresh token is saved before it is used; fenced: only over
+        // the version read above, never over what a later lock holder saved.
+        await store.write(key, next, { replaces: latest ?? null });
       } catch (error) {
+        const conflict = error instanceof AuthError && error.code === "CONFLICTING_CREDENTIALS";
+        const adopted = conflict ? await this.#adopt(request) : undefined;
+        if (adopted) return adopted;
         this.#current = next;
         throw error instanceof AuthError ? error : new AuthError(
           "STORE_UNAVAILABLE",
@@ -353,5 +364,18 @@ export class Session {
       this.#current = next;
       return next;
     });
+  }
+
+  /**
+   * The credential in the store when it serves the request (another process
+   * renewed it while this one's lease had lapsed), made the current one.
+   */
+  async #adopt(request: TokenRequest): Promise<Credential | undefined> {
+    const { store, key } = this.#options;
+    const stored = await store.read(key).catch(() => undefined);
+    if (!this.#usable(stored, request)) return undefined;
+    logger().debug(`adopted a credential another process renewed (${store.kind})`);
+    this.#current = stored;
+    return stored;
   }
 }

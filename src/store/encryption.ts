@@ -7,13 +7,17 @@
  * from `openssl rand -base64 32`), it is sealed with AES-256-GCM instead:
  *
  * ```text
- * latchkey:aes-256-gcm:v1:<key id>:<iv>:<ciphertext and tag>
+ * latchkey:aes-256-gcm:v2:<key id>:<iv>:<ciphertext and tag>
  * ```
  *
  * `<key id>` is 8 hex digits derived from the key (it names the key, it does
  * not reveal it), `<iv>` is a random 96-bit nonce and the ciphertext carries
- * the 128-bit tag; both are base64url. The profile name is bound as
- * additional data, so a value copied to another profile does not decrypt.
+ * the 128-bit tag; both are base64url. The additional data names the format
+ * version, the store kind (`redis`, `kv`), its namespace (the Redis key
+ * prefix, the KV key path) and the profile, so a value copied to another
+ * profile, prefix or kind of store does not decrypt. Values of format `v1`
+ * (which bound the profile only) still open, and the next write reseals them
+ * as `v2`.
  * Several keys may be given, separated by commas: the first seals, all open
  * (key rotation). With a key set, an unencrypted value is refused: whoever
  * can write to the server must not be able to plant a credential.
@@ -41,7 +45,9 @@ import { AuthError } from "../errors.ts";
 /** The environment variable holding the store key(s). */
 export const STORE_KEY_ENV = "LATCHKEY_STORE_KEY";
 
-const PREFIX = "latchkey:aes-256-gcm:v1:";
+const PREFIX = "latchkey:aes-256-gcm:v2:";
+/** The first format, whose additional data binds the profile only: opened, never sealed. */
+const PREFIX_V1 = "latchkey:aes-256-gcm:v1:";
 const HINT_KEY = `set ${STORE_KEY_ENV} to the base64 of 32 random bytes (openssl rand -base64 32)`;
 
 /** A store key, ready to seal and open values. */
@@ -62,6 +68,13 @@ export interface StoreKeyring {
 
 /** What {@linkcode sealCredential} and {@linkcode openCredential} need to name things. */
 export interface SealContext {
+  /** The kind of store holding the value; bound as additional data. */
+  kind: "redis" | "kv";
+  /**
+   * The store's namespace: the Redis key prefix, the KV key path before the
+   * profile; bound as additional data.
+   */
+  namespace: string;
   /** The profile (or cache key) the value belongs to; bound as additional data. */
   profile: string;
   /** The store, for messages: e.g. `redis store "redis://127.0.0.1:6379/0"`. */
@@ -154,8 +167,19 @@ export async function storeKeysFromEnv(): Promise<StoreKeyring | undefined> {
   return text?.trim() ? await importStoreKeys(text) : undefined;
 }
 
-function additionalData(profile: string): Uint8Array<ArrayBuffer> {
-  return new TextEncoder().encode(`latchkey credential\n${profile}`);
+/** The additional data of a value: what it belongs to, in the format `v2` or `v1`. */
+function additionalData(
+  context: Omit<SealContext, "where">,
+  version: "v1" | "v2",
+): Uint8Array<ArrayBuffer> {
+  const text = version === "v1" ? `latchkey credential\n${context.profile}` : JSON.stringify([
+    "latchkey credential",
+    "v2",
+    context.kind,
+    context.namespace,
+    context.profile,
+  ]);
+  return new TextEncoder().encode(text);
 }
 
 /**
@@ -164,13 +188,23 @@ function additionalData(profile: string): Uint8Array<ArrayBuffer> {
  *
  * @param credential The credential.
  * @param keys The store keys, if any.
- * @param context The profile it belongs to.
+ * @param context The store kind, namespace and profile it belongs to.
  * @returns The value to store.
+ *
+ * @example
+ * ```ts
+ * import { Credential } from "../credential.ts";
+ * import { importStoreKeys, sealCredential } from "./encryption.ts";
+ * const keys = await importStoreKeys(crypto.getRandomValues(new Uint8Array(32)).toBase64());
+ * const context = { kind: "redis", namespace: "latchkey:", profile: "p" } as const;
+ * const value = await sealCredential(new Credential({ accessToken: "t" }), keys, context);
+ * if (!value.startsWith("latchkey:aes-256-gcm:v2:")) throw new Error("not sealed");
+ * ```
  */
 export async function sealCredential(
   credential: Credential,
   keys: StoreKeyring | undefined,
-  context: Pick<SealContext, "profile">,
+  context: Omit<SealContext, "where">,
 ): Promise<string> {
   const json = credentialToStoredJson(credential);
   // Absolute times, unrounded: every machine sees the same expiry and leeway as the refresher.
@@ -181,7 +215,7 @@ export async function sealCredential(
   if (!keys) return text;
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: additionalData(context.profile) },
+    { name: "AES-GCM", iv, additionalData: additionalData(context, "v2") },
     keys.current.key,
     new TextEncoder().encode(text),
   );
@@ -194,11 +228,23 @@ export async function sealCredential(
  *
  * @param value The stored value.
  * @param keys The store keys, if any.
- * @param context The profile and the store, for additional data and messages.
+ * @param context The store kind, namespace and profile (bound as additional data) and the
+ * store's name for messages.
  * @returns The credential.
  * @throws {AuthError} `CONFIG_INVALID` when the value cannot be decrypted (no key, another
- * key, altered) or is unencrypted while a key is set; `BAD_TOKEN_FILE` when it is not a
- * credential.
+ * key, altered, sealed for another profile, namespace or kind of store) or is unencrypted
+ * while a key is set; `BAD_TOKEN_FILE` when it is not a credential.
+ *
+ * @example
+ * ```ts
+ * import { Credential } from "../credential.ts";
+ * import { importStoreKeys, openCredential, sealCredential } from "./encryption.ts";
+ * const keys = await importStoreKeys(crypto.getRandomValues(new Uint8Array(32)).toBase64());
+ * const context = { kind: "kv", namespace: "latchkey/cred", profile: "p", where: "kv store" } as const;
+ * const value = await sealCredential(new Credential({ accessToken: "t" }), keys, context);
+ * const back = await openCredential(value, keys, context);
+ * if (back.accessToken?.reveal() !== "t") throw new Error("not opened");
+ * ```
  */
 export async function openCredential(
   value: string,
@@ -208,7 +254,8 @@ export async function openCredential(
   const what =
     `Cannot read the credential of profile "${context.profile}" from the ${context.where}`;
   let text: string;
-  if (value.startsWith(PREFIX)) {
+  const version = value.startsWith(PREFIX) ? "v2" : value.startsWith(PREFIX_V1) ? "v1" : undefined;
+  if (version) {
     const [id, iv, sealed, extra] = value.slice(PREFIX.length).split(":");
     if (!id || !iv || !sealed || extra !== undefined) {
       throw new AuthError("BAD_TOKEN_FILE", `${what}: the encrypted value is malformed`, {
@@ -235,7 +282,7 @@ export async function openCredential(
         {
           name: "AES-GCM",
           iv: Uint8Array.fromBase64(iv, { alphabet: "base64url" }),
-          additionalData: additionalData(context.profile),
+          additionalData: additionalData(context, version),
         },
         key.key,
         Uint8Array.fromBase64(sealed, { alphabet: "base64url" }),
@@ -244,7 +291,7 @@ export async function openCredential(
     } catch (error) {
       throw new AuthError(
         "CONFIG_INVALID",
-        `${what}: decryption failed (the value was altered or belongs to another profile)`,
+        `${what}: decryption failed (the value was altered, or belongs to another profile or store)`,
         { cause: error, hint: "log in again to replace it" },
       );
     }

@@ -6,12 +6,17 @@
  * Keys:
  * - `["latchkey", "cred", <profile>]`: the credential (see `encryption.ts`
  *   for the value's format);
- * - `["latchkey", "lock", <profile>]`: the refresh lock, `{ holder, expiresAt }`.
- *   It is taken with an atomic check-and-set on its versionstamp (`null`
- *   when free, the old versionstamp when expired), so exactly one process
- *   wins; the holder extends it while it works and deletes it only while it
- *   still holds it. A holder that dies blocks the others for at most the lock
- *   TTL (10 s by default; machines' clocks are assumed to agree within it).
+ * - `["latchkey", "lock", <profile>]`: the refresh lock, a lease (see
+ *   `lease_lock.ts`) holding `{ holder, expiresAt }`. It is taken with an
+ *   atomic check-and-set on its versionstamp (`null` when free, the old
+ *   versionstamp when expired), so exactly one process wins; the holder
+ *   extends it while it works and deletes it only while it still holds it. A
+ *   holder that dies blocks the others for at most the lock TTL (10 s by
+ *   default; machines' clocks are assumed to agree within it).
+ *
+ * Writes under the lock are fenced: the credential is set in an atomic
+ * operation that checks the versionstamp it was read at, so a holder that
+ * froze past its lease cannot overwrite what the next holder saved.
  *
  * Every failure to reach the database is an `AuthError` with the code
  * `STORE_UNAVAILABLE`; nothing is deleted because of one.
@@ -19,54 +24,31 @@
  * @module
  */
 
-import { dirname, join } from "../fs/path.ts";
+import { join } from "../fs/path.ts";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
-import { DIR_MODE, ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";
-import { logger } from "../log.ts";
 import { configDir, expandHome } from "../paths.ts";
+import { openCredential, sealCredential, type StoreKeyring } from "./encryption.ts";
 import {
-  importStoreKeys,
-  openCredential,
-  sealCredential,
-  type StoreKeyring,
-  storeKeysFromEnv,
-} from "./encryption.ts";
-import { checkKey, type CredentialStore } from "./types.ts";
+  isUrl,
+  type KvAtomic,
+  type KvDatabase,
+  type KvKey,
+  openKvDatabase,
+} from "./kv_database.ts";
+import {
+  type Lease,
+  seconds,
+  sleep,
+  storeKeyMemo,
+  StoreRegistry,
+  VersionMemo,
+  withLeaseLock,
+  writeConflict,
+} from "./lease_lock.ts";
+import { checkKey, type CredentialStore, type DeleteOptions, type WriteOptions } from "./types.ts";
 
-/** A Deno KV key, as this store uses them. */
-export type KvKey = readonly string[];
-
-/** The part of `Deno.AtomicOperation` this store uses. */
-export interface KvAtomic {
-  /** Adds a versionstamp check. */
-  check(...checks: { key: KvKey; versionstamp: string | null }[]): KvAtomic;
-  /** Adds a set. */
-  set(key: KvKey, value: unknown, options?: { expireIn?: number }): KvAtomic;
-  /** Adds a delete. */
-  delete(key: KvKey): KvAtomic;
-  /** Commits, when every check holds. */
-  commit(): Promise<{ ok: true; versionstamp: string } | { ok: false }>;
-}
-
-/**
- * The part of `Deno.Kv` this store uses (declared here so that the library
- * type-checks without the unstable types).
- */
-export interface KvDatabase {
-  /** Reads an entry. */
-  get(key: KvKey): Promise<{ value: unknown; versionstamp: string | null }>;
-  /** Writes an entry. */
-  set(key: KvKey, value: unknown): Promise<unknown>;
-  /** Deletes an entry. */
-  delete(key: KvKey): Promise<void>;
-  /** Lists entries under a prefix. */
-  list(selector: { prefix: KvKey }): AsyncIterable<{ key: readonly unknown[] }>;
-  /** Starts an atomic operation. */
-  atomic(): KvAtomic;
-  /** Closes the database. */
-  close(): void;
-}
+export type { KvAtomic, KvDatabase, KvKey };
 
 /** Options of {@linkcode KvStore}. */
 export interface KvStoreOptions {
@@ -86,7 +68,7 @@ export interface KvStoreOptions {
    */
   lockTtl?: number | undefined;
   /**
-   * Seconds to wait for a lock before giving up with `TIMEOUT`.
+   * Seconds to wait for a lock before giving up with `STORE_UNAVAILABLE`.
    *
    * @default {30}
    */
@@ -107,51 +89,12 @@ interface LockValue {
 const ROOT = "latchkey";
 const BUSY_RETRY_MS = 5000;
 
-function isUrl(path: string): boolean {
-  return /^https?:\/\//i.test(path);
-}
-
-function seconds(value: number | undefined, fallback: number, name: string): number {
-  const s = value ?? fallback;
-  if (!Number.isFinite(s) || s <= 0) {
-    throw new RangeError(`Invalid "${name}": expected a positive number of seconds, got ${value}`);
-  }
-  return s;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A jittered, growing wait between lock attempts: 10–30 ms at first, at most 150–450 ms. */
-function backoff(attempt: number): number {
-  return Math.min(300, 20 * 1.5 ** attempt) * (0.5 + Math.random());
-}
-
 function asLock(value: unknown): LockValue | undefined {
   if (value === null || typeof value !== "object") return undefined;
   const v = value as Partial<LockValue>;
   return typeof v.holder === "string" && typeof v.expiresAt === "number"
     ? { holder: v.holder, expiresAt: v.expiresAt }
     : undefined;
-}
-
-/** Creates a local database file 0600 (SQLite gives its WAL files the same mode). */
-async function preparePath(path: string, isDefault: boolean): Promise<void> {
-  if (isDefault) await ensurePrivateDir(dirname(path));
-  else await Deno.mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-  try {
-    (await Deno.open(path, { write: true, createNew: true, mode: FILE_MODE })).close();
-    return;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-  }
-  if (Deno.build.os === "windows") return;
-  const info = await Deno.stat(path);
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
-    await Deno.chmod(path, FILE_MODE);
-    logger().warn(`tightened "${path}" to mode 0600: it was open to other users`);
-  }
 }
 
 /**
@@ -164,7 +107,7 @@ async function preparePath(path: string, isDefault: boolean): Promise<void> {
  * import { Credential, KvStore } from "@latchkey/latchkey";
  * await using store = new KvStore({ path: ":memory:" });
  * await store.write("default", new Credential({ accessToken: "t", expiresAt: 2e9 }));
- * console.assert((await store.list()).includes("default"));
+ * if (!(await store.list()).includes("default")) throw new Error("not listed");
  * ```
  */
 export class KvStore implements CredentialStore, AsyncDisposable {
@@ -176,8 +119,8 @@ export class KvStore implements CredentialStore, AsyncDisposable {
   #kv: Promise<KvDatabase> | undefined;
   #lockTtlMs: number;
   #lockTimeoutMs: number;
-  #keyOption: string | false | undefined;
-  #keys: Promise<StoreKeyring | undefined> | undefined;
+  #storeKeys: () => Promise<StoreKeyring | undefined>;
+  #versions = new VersionMemo();
 
   /**
    * Creates the store; nothing is connected or opened until first use.
@@ -195,7 +138,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
     this.#given = options.kv;
     this.#lockTtlMs = seconds(options.lockTtl, 10, "lockTtl") * 1000;
     this.#lockTimeoutMs = seconds(options.lockTimeout, 30, "lockTimeout") * 1000;
-    this.#keyOption = options.encryptionKey;
+    this.#storeKeys = storeKeyMemo(options.encryptionKey);
   }
 
   /** The database's path or URL (without query or credentials). */
@@ -233,38 +176,56 @@ export class KvStore implements CredentialStore, AsyncDisposable {
         { hint: "log in again to replace it" },
       );
     }
-    return await openCredential(entry.value, await this.#storeKeys(), {
-      profile: key,
+    const credential = await openCredential(entry.value, await this.#storeKeys(), {
+      ...this.#binding(key),
       where: `kv store "${this.path}"`,
     });
+    return entry.versionstamp === null
+      ? credential
+      : this.#versions.remember(credential, entry.versionstamp);
   }
 
   /**
-   * Saves a profile's credential, replacing any other.
+   * Saves a profile's credential, replacing any other; with `replaces`, only
+   * while the database still holds the version that credential was read at.
    *
    * @param key The profile name.
    * @param credential The credential to save.
-   * @throws {AuthError} `STORE_UNAVAILABLE` when the database cannot be written.
+   * @param options The credential it replaces (fencing).
+   * @throws {AuthError} `STORE_UNAVAILABLE` when the database cannot be written;
+   * `CONFLICTING_CREDENTIALS` when another process replaced the credential since.
    */
-  async write(key: string, credential: Credential): Promise<void> {
-    const value = await sealCredential(credential, await this.#storeKeys(), { profile: key });
-    await this.#run("save a credential to", (kv) => kv.set(this.#credKey(key), value));
+  async write(key: string, credential: Credential, options: WriteOptions = {}): Promise<void> {
+    const value = await sealCredential(credential, await this.#storeKeys(), this.#binding(key));
+    const credKey = this.#credKey(key);
+    const expected = this.#versions.expected(options.replaces);
+    const result = await this.#run("save a credential to", (kv) => {
+      const op = kv.atomic();
+      if (expected !== undefined) op.check({ key: credKey, versionstamp: expected });
+      return op.set(credKey, value).commit();
+    });
+    if (!result.ok) throw writeConflict(`profile "${key}" to the kv store "${this.path}"`);
+    this.#versions.remember(credential, result.versionstamp);
   }
 
   /**
-   * Forgets a profile's credential.
+   * Forgets a profile's credential; with `ifHolds`, only while the database
+   * still holds the version that credential was read at.
    *
    * @param key The profile name.
-   * @returns Whether there was a credential.
+   * @param options The credential that must still be there.
+   * @returns Whether a credential was deleted.
    * @throws {AuthError} `STORE_UNAVAILABLE` when the database cannot be written.
    */
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
     const credKey = this.#credKey(key);
+    const expected = this.#versions.expected(options.ifHolds);
     return await this.#run("delete a credential from", async (kv) => {
       const entry = await kv.get(credKey);
       if (entry.versionstamp === null) return false;
-      await kv.delete(credKey);
-      return true;
+      if (expected !== undefined && entry.versionstamp !== expected) return false;
+      const op = kv.atomic().check({ key: credKey, versionstamp: entry.versionstamp });
+      return (await op.delete(credKey).commit()).ok;
     });
   }
 
@@ -292,38 +253,15 @@ export class KvStore implements CredentialStore, AsyncDisposable {
    * @param key The profile name.
    * @param fn The critical section.
    * @returns What `fn` returns.
-   * @throws {AuthError} `STORE_UNAVAILABLE` when the database cannot be reached; `TIMEOUT` when
-   * the lock stays taken for `lockTimeout` seconds.
+   * @throws {AuthError} `STORE_UNAVAILABLE` when the database cannot be reached, or when the
+   * lock stays taken for `lockTimeout` seconds.
    */
-  async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const lockKey = [ROOT, "lock", checkKey(key)] as const;
     const holder = crypto.getRandomValues(new Uint8Array(16)).toHex();
     const ttl = this.#lockTtlMs;
-    const deadline = Date.now() + this.#lockTimeoutMs;
-    for (let attempt = 0;; attempt++) {
-      const taken = await this.#run("lock a credential in", async (kv) => {
-        const entry = await kv.get(lockKey);
-        const current = asLock(entry.value);
-        if (current && current.expiresAt > Date.now()) return false;
-        const result = await kv.atomic()
-          .check({ key: lockKey, versionstamp: entry.versionstamp })
-          .set(lockKey, { holder, expiresAt: Date.now() + ttl }, { expireIn: ttl })
-          .commit();
-        return result.ok;
-      });
-      if (taken) break;
-      if (Date.now() >= deadline) {
-        throw new AuthError(
-          "STORE_UNAVAILABLE",
-          `Cannot lock profile "${key}" in the kv store "${this.path}": another process held the lock for ${
-            this.#lockTimeoutMs / 1000
-          } s`,
-          { hint: `if no process is refreshing, delete the key ${JSON.stringify(lockKey)}` },
-        );
-      }
-      await sleep(backoff(attempt));
-    }
-    // Extends or deletes the lock only while it is still ours.
+    const held = () => ({ holder, expiresAt: Date.now() + ttl });
+    // Changes the lock only while it is still ours.
     const ifHeld = (action: string, change: (op: KvAtomic) => KvAtomic) =>
       this.#run(action, async (kv) => {
         const entry = await kv.get(lockKey);
@@ -331,25 +269,29 @@ export class KvStore implements CredentialStore, AsyncDisposable {
         const op = kv.atomic().check({ key: lockKey, versionstamp: entry.versionstamp });
         return (await change(op).commit()).ok;
       });
-    let extending: Promise<unknown> = Promise.resolve();
-    const extend = setInterval(() => {
-      extending = ifHeld(
-        "extend a lock in",
-        (op) => op.set(lockKey, { holder, expiresAt: Date.now() + ttl }, { expireIn: ttl }),
-      ).then((kept) => {
-        if (!kept) logger().debug(`lost the kv lock of profile "${key}" (expired)`);
-      }, () => {}); // the lock expires on its own
-    }, ttl / 3);
-    Deno.unrefTimer(extend);
-    try {
-      return await fn();
-    } finally {
-      clearInterval(extend);
-      await extending;
-      await ifHeld("unlock a credential in", (op) => op.delete(lockKey)).catch((error) => {
-        logger().debug(`could not release the kv lock of profile "${key}": ${error.message}`);
-      });
-    }
+    const lease: Lease = {
+      take: () =>
+        this.#run("lock a credential in", async (kv) => {
+          const entry = await kv.get(lockKey);
+          const current = asLock(entry.value);
+          if (current && current.expiresAt > Date.now()) return false;
+          const result = await kv.atomic()
+            .check({ key: lockKey, versionstamp: entry.versionstamp })
+            .set(lockKey, held(), { expireIn: ttl })
+            .commit();
+          return result.ok;
+        }),
+      extend: () => ifHeld("extend a lock in", (op) => op.set(lockKey, held(), { expireIn: ttl })),
+      release: async () => {
+        await ifHeld("unlock a credential in", (op) => op.delete(lockKey));
+      },
+    };
+    return withLeaseLock(lease, {
+      ttlMs: ttl,
+      timeoutMs: this.#lockTimeoutMs,
+      what: `profile "${key}" in the kv store "${this.path}"`,
+      hint: `if no process is refreshing, delete the key ${JSON.stringify(lockKey)}`,
+    }, fn);
   }
 
   /** Closes the database, unless it was given open; it is opened again if used after. */
@@ -369,37 +311,15 @@ export class KvStore implements CredentialStore, AsyncDisposable {
     return [ROOT, "cred", checkKey(key)];
   }
 
-  #storeKeys(): Promise<StoreKeyring | undefined> {
-    if (!this.#keys) {
-      const option = this.#keyOption;
-      this.#keys = option === false
-        ? Promise.resolve(undefined)
-        : option !== undefined
-        ? importStoreKeys(option)
-        : storeKeysFromEnv();
-      this.#keys.catch(() => {
-        this.#keys = undefined; // a bad key is reported on every use, not cached
-      });
-    }
-    return this.#keys;
+  /** What a sealed value is bound to: this kind of store, its key path and the profile. */
+  #binding(key: string) {
+    return { kind: this.kind, namespace: ROOT, profile: checkKey(key) };
   }
 
   #open(): Promise<KvDatabase> {
     if (this.#given) return Promise.resolve(this.#given);
     if (this.#kv) return this.#kv;
-    const open = (Deno as unknown as { openKv?: (path?: string) => Promise<KvDatabase> }).openKv;
-    if (typeof open !== "function") {
-      return Promise.reject(
-        new AuthError("STORE_UNAVAILABLE", 'Cannot open the "kv" store: Deno KV is not enabled', {
-          hint: 'run Deno with --unstable-kv (or "unstable": ["kv"] in deno.json)',
-        }),
-      );
-    }
-    const path = this.#path;
-    const opening = (async () => {
-      if (!isUrl(path) && path !== ":memory:") await preparePath(path, this.#isDefault);
-      return await open.call(Deno, path);
-    })();
+    const opening = openKvDatabase(this.#path, this.#isDefault);
     opening.catch(() => {
       if (this.#kv === opening) this.#kv = undefined;
     });
@@ -440,7 +360,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
   }
 }
 
-const shared = new Map<string, KvStore>();
+const shared = new StoreRegistry((path) => new KvStore({ path: path || undefined }));
 
 /**
  * The store that `store: "kv"` opens: one per path in the process.
@@ -452,18 +372,12 @@ const shared = new Map<string, KvStore>();
  * ```ts
  * import { closeKvStores, openKvStore } from "@latchkey/latchkey/fleet";
  * const store = openKvStore(`${await Deno.makeTempDir()}/latchkey.kv`); // opened on first use
- * console.assert(store.kind === "kv");
+ * if (store.kind !== "kv") throw new Error("not a kv store");
  * await closeKvStores();
  * ```
  */
 export function openKvStore(path: string | undefined): KvStore {
-  const name = path ?? "";
-  let store = shared.get(name);
-  if (!store) {
-    store = new KvStore({ path });
-    shared.set(name, store);
-  }
-  return store;
+  return shared.open(path ?? "");
 }
 
 /**
@@ -476,8 +390,6 @@ export function openKvStore(path: string | undefined): KvStore {
  * await closeKvStores(); // nothing open: a no-op
  * ```
  */
-export async function closeKvStores(): Promise<void> {
-  const stores = [...shared.values()];
-  shared.clear();
-  await Promise.all(stores.map((store) => store.close()));
+export function closeKvStores(): Promise<void> {
+  return shared.closeAll();
 }

@@ -6,33 +6,38 @@
  * Keys (with the default prefix `latchkey:`):
  * - `latchkey:cred:<profile>`: the credential (see `encryption.ts` for the
  *   value's format);
- * - `latchkey:lock:<profile>`: the refresh lock, taken with
- *   `SET key <random token> NX PX <ttl>`, extended by its holder while it
- *   works, and released by a compare-and-delete script, so only the holder
- *   ever releases it. A holder that dies blocks the others for at most the
- *   lock TTL (10 s by default).
+ * - `latchkey:lock:<profile>`: the refresh lock, a lease (see
+ *   `lease_lock.ts`) taken with `SET key <random token> NX PX <ttl>`,
+ *   extended by its holder while it works, and released by a
+ *   compare-and-delete script, so only the holder ever releases it. A holder
+ *   that dies blocks the others for at most the lock TTL (10 s by default).
  *
- * The connection is opened on first use, does not keep the process alive
- * when idle, and is not reconnected in the background: a failed command
- * drops it, and the next one connects again. Every failure to reach the
- * server is an `AuthError` with the code `STORE_UNAVAILABLE`; nothing in the
- * store is deleted because of one.
+ * Writes under the lock are fenced: a script sets the credential only while
+ * the key still holds the value that was read (compare-and-set), so a holder
+ * that froze past its lease cannot overwrite what the next holder saved.
+ *
+ * The connection (`redis_connection.ts`) is opened on first use. Every
+ * failure to reach the server is an `AuthError` with the code
+ * `STORE_UNAVAILABLE`; nothing in the store is deleted because of one.
  *
  * @module
  */
 
-import { createClient, ErrorReply, type RedisClientType } from "redis";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { logger } from "../log.ts";
+import { openCredential, sealCredential, type StoreKeyring } from "./encryption.ts";
+import { isLoopback, parseRedisUrl, RedisConnection } from "./redis_connection.ts";
 import {
-  importStoreKeys,
-  openCredential,
-  sealCredential,
-  type StoreKeyring,
-  storeKeysFromEnv,
-} from "./encryption.ts";
-import { checkKey, type CredentialStore } from "./types.ts";
+  type Lease,
+  seconds,
+  storeKeyMemo,
+  StoreRegistry,
+  VersionMemo,
+  withLeaseLock,
+  writeConflict,
+} from "./lease_lock.ts";
+import { checkKey, type CredentialStore, type DeleteOptions, type WriteOptions } from "./types.ts";
 
 /** Options of {@linkcode RedisStore}. */
 export interface RedisStoreOptions {
@@ -55,7 +60,7 @@ export interface RedisStoreOptions {
    */
   lockTtl?: number | undefined;
   /**
-   * Seconds to wait for a lock before giving up with `TIMEOUT`.
+   * Seconds to wait for a lock before giving up with `STORE_UNAVAILABLE`.
    *
    * @default {30}
    */
@@ -76,74 +81,27 @@ export interface RedisStoreOptions {
   encryptionKey?: string | false | undefined;
 }
 
-type Client = RedisClientType;
+export { parseRedisUrl };
 
-/** Deletes the lock only when it still holds the caller's token. */
-const RELEASE = `if redis.call("GET", KEYS[1]) == ARGV[1] then
+/** Deletes a key only when it still holds the value given (a lock's token, a credential). */
+const DELETE_IF = `if redis.call("GET", KEYS[1]) == ARGV[1] then
   return redis.call("DEL", KEYS[1])
 end
 return 0`;
+
+/** Sets a key only when it still holds ARGV[3] (ARGV[2] "1") or nothing (ARGV[2] "0"). */
+const SET_IF = `local current = redis.call("GET", KEYS[1])
+if (ARGV[2] == "0" and current) or (ARGV[2] == "1" and current ~= ARGV[3]) then
+  return 0
+end
+redis.call("SET", KEYS[1], ARGV[1])
+return 1`;
 
 /** Extends the lock only when it still holds the caller's token. */
 const EXTEND = `if redis.call("GET", KEYS[1]) == ARGV[1] then
   return redis.call("PEXPIRE", KEYS[1], ARGV[2])
 end
 return 0`;
-
-function seconds(value: number | undefined, fallback: number, name: string): number {
-  const s = value ?? fallback;
-  if (!Number.isFinite(s) || s <= 0) {
-    throw new RangeError(`Invalid "${name}": expected a positive number of seconds, got ${value}`);
-  }
-  return s;
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-/**
- * Parses a Redis URL and returns it without credentials, for messages.
- *
- * @param url The URL.
- * @returns The parsed URL and its safe form.
- * @throws {AuthError} `CONFIG_INVALID` for anything but `redis:` or `rediss:`.
- *
- * @example
- * ```ts
- * import { parseRedisUrl } from "@latchkey/latchkey/fleet";
- * const { safe } = parseRedisUrl("redis://:s3cret@127.0.0.1:6379/0");
- * console.assert(!safe.includes("s3cret"));
- * ```
- */
-export function parseRedisUrl(url: string): { url: URL; safe: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = new URL("invalid:");
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new AuthError(
-      "CONFIG_INVALID",
-      "Invalid Redis URL: expected redis://host[:port][/db] or rediss://…",
-      { hint: "set LATCHKEY_REDIS_URL (or redisUrl), e.g. redis://127.0.0.1:6379/0" },
-    );
-  }
-  const db = /^\/\d+$/.test(parsed.pathname) ? parsed.pathname : "/0";
-  const safe = `${parsed.protocol}//${parsed.hostname}:${parsed.port || "6379"}${db}`;
-  return { url: parsed, safe };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A jittered, growing wait between lock attempts: 10–30 ms at first, at most 150–450 ms. */
-function backoff(attempt: number): number {
-  const base = Math.min(300, 20 * 1.5 ** attempt);
-  return base * (0.5 + Math.random());
-}
 
 /**
  * Keeps credentials on a Redis server. Safe to share among any number of
@@ -162,16 +120,13 @@ function backoff(attempt: number): number {
 export class RedisStore implements CredentialStore, AsyncDisposable {
   /** Always `redis`. */
   readonly kind = "redis" as const;
-  #url: URL;
   #safe: string;
   #prefix: string;
   #lockTtlMs: number;
   #lockTimeoutMs: number;
-  #timeoutMs: number;
-  #keyOption: string | false | undefined;
-  #keys: Promise<StoreKeyring | undefined> | undefined;
-  #client: Promise<Client> | undefined;
-  #busy = 0;
+  #connection: RedisConnection;
+  #storeKeys: () => Promise<StoreKeyring | undefined>;
+  #versions = new VersionMemo();
 
   /**
    * Creates the store; nothing is connected or opened until first use.
@@ -182,13 +137,22 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
    */
   constructor(options: RedisStoreOptions) {
     const { url, safe } = parseRedisUrl(options.url);
-    this.#url = url;
     this.#safe = safe;
     this.#prefix = options.prefix ?? "latchkey:";
     this.#lockTtlMs = seconds(options.lockTtl, 10, "lockTtl") * 1000;
     this.#lockTimeoutMs = seconds(options.lockTimeout, 30, "lockTimeout") * 1000;
-    this.#timeoutMs = seconds(options.timeout, 5, "timeout") * 1000;
-    this.#keyOption = options.encryptionKey;
+    this.#connection = new RedisConnection(
+      url,
+      safe,
+      seconds(options.timeout, 5, "timeout") * 1000,
+    );
+    this.#storeKeys = storeKeyMemo(options.encryptionKey, (keys) => {
+      if (!keys && url.protocol === "redis:" && !isLoopback(url.hostname)) {
+        logger().warn(
+          `credentials in the redis store "${safe}" travel and rest unencrypted: use rediss:// or set LATCHKEY_STORE_KEY`,
+        );
+      }
+    });
   }
 
   /** The server's URL without credentials. */
@@ -215,35 +179,61 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
    * when the value cannot be decrypted.
    */
   async read(key: string): Promise<Credential | undefined> {
-    const value = await this.#run("read a credential from", (c) => c.get(this.#credKey(key)));
+    const value = await this.#connection.run(
+      "read a credential from",
+      (c) => c.get(this.#credKey(key)),
+    );
     if (value === null) return undefined;
-    return await openCredential(value, await this.#storeKeys(), {
-      profile: key,
+    const credential = await openCredential(value, await this.#storeKeys(), {
+      ...this.#binding(key),
       where: `redis store "${this.#safe}"`,
     });
+    return this.#versions.remember(credential, value);
   }
 
   /**
-   * Saves a profile's credential, replacing any other.
+   * Saves a profile's credential, replacing any other; with `replaces`, only
+   * while the server still holds the value that credential was read from.
    *
    * @param key The profile name.
    * @param credential The credential to save.
-   * @throws {AuthError} `STORE_UNAVAILABLE` when the server cannot be reached.
+   * @param options The credential it replaces (fencing).
+   * @throws {AuthError} `STORE_UNAVAILABLE` when the server cannot be reached;
+   * `CONFLICTING_CREDENTIALS` when another process replaced the credential since.
    */
-  async write(key: string, credential: Credential): Promise<void> {
-    const value = await sealCredential(credential, await this.#storeKeys(), { profile: key });
-    await this.#run("save a credential to", (c) => c.set(this.#credKey(key), value));
+  async write(key: string, credential: Credential, options: WriteOptions = {}): Promise<void> {
+    const value = await sealCredential(credential, await this.#storeKeys(), this.#binding(key));
+    const credKey = this.#credKey(key);
+    const expected = this.#versions.expected(options.replaces);
+    const saved = await this.#connection.run("save a credential to", async (c) => {
+      if (expected === undefined) return await c.set(credKey, value) !== null;
+      const args = [value, expected === null ? "0" : "1", expected ?? ""];
+      return await c.eval(SET_IF, { keys: [credKey], arguments: args }) === 1;
+    });
+    if (!saved) throw writeConflict(`profile "${key}" to the redis store "${this.#safe}"`);
+    this.#versions.remember(credential, value);
   }
 
   /**
-   * Forgets a profile's credential.
+   * Forgets a profile's credential; with `ifHolds`, only while the server
+   * still holds the value that credential was read from.
    *
    * @param key The profile name.
-   * @returns Whether there was a credential.
+   * @param options The credential that must still be there.
+   * @returns Whether a credential was deleted.
    * @throws {AuthError} `STORE_UNAVAILABLE` when the server cannot be reached.
    */
-  async delete(key: string): Promise<boolean> {
-    return (await this.#run("delete a credential from", (c) => c.del(this.#credKey(key)))) > 0;
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
+    const credKey = this.#credKey(key);
+    const expected = this.#versions.expected(options.ifHolds);
+    const deleted = await this.#connection.run(
+      "delete a credential from",
+      (c) =>
+        expected === undefined
+          ? c.del(credKey)
+          : c.eval(DELETE_IF, { keys: [credKey], arguments: [expected ?? ""] }),
+    );
+    return Number(deleted) > 0;
   }
 
   /**
@@ -254,7 +244,7 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
   async list(): Promise<string[]> {
     const pattern = `${this.#prefix.replace(/[*?[\]\\]/g, "\\$&")}cred:*`;
     const start = this.#prefix.length + "cred:".length;
-    const keys = await this.#run("list the credentials in", async (c) => {
+    const keys = await this.#connection.run("list the credentials in", async (c) => {
       const found: string[] = [];
       for await (const batch of c.scanIterator({ MATCH: pattern, COUNT: 200 })) {
         for (const name of batch) found.push(name.slice(start));
@@ -272,63 +262,42 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
    * @param key The profile name.
    * @param fn The critical section.
    * @returns What `fn` returns.
-   * @throws {AuthError} `STORE_UNAVAILABLE` when the server cannot be reached; `TIMEOUT` when
-   * the lock stays taken for `lockTimeout` seconds.
+   * @throws {AuthError} `STORE_UNAVAILABLE` when the server cannot be reached, or when the lock
+   * stays taken for `lockTimeout` seconds.
    */
-  async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const lockKey = `${this.#prefix}lock:${checkKey(key)}`;
     const token = crypto.getRandomValues(new Uint8Array(16)).toHex();
     const ttl = this.#lockTtlMs;
-    const deadline = Date.now() + this.#lockTimeoutMs;
-    for (let attempt = 0;; attempt++) {
-      const taken = await this.#run(
-        "lock a credential in",
-        (c) => c.set(lockKey, token, { condition: "NX", expiration: { type: "PX", value: ttl } }),
-      );
-      if (taken !== null) break;
-      if (Date.now() >= deadline) {
-        throw new AuthError(
-          "STORE_UNAVAILABLE",
-          `Cannot lock profile "${key}" in the redis store "${this.#safe}": another process held the lock for ${
-            this.#lockTimeoutMs / 1000
-          } s`,
-          { hint: `if no process is refreshing, delete the key "${lockKey}"` },
+    const lease: Lease = {
+      take: async () =>
+        await this.#connection.run(
+          "lock a credential in",
+          (c) => c.set(lockKey, token, { condition: "NX", expiration: { type: "PX", value: ttl } }),
+        ) !== null,
+      extend: async () =>
+        await this.#connection.run(
+          "extend a lock in",
+          (c) => c.eval(EXTEND, { keys: [lockKey], arguments: [token, String(ttl)] }),
+        ) === 1,
+      release: async () => {
+        await this.#connection.run(
+          "unlock a credential in",
+          (c) => c.eval(DELETE_IF, { keys: [lockKey], arguments: [token] }),
         );
-      }
-      await sleep(backoff(attempt));
-    }
-    const extend = setInterval(() => {
-      this.#run(
-        "extend a lock in",
-        (c) => c.eval(EXTEND, { keys: [lockKey], arguments: [token, String(ttl)] }),
-      )
-        .then((kept) => {
-          if (kept === 0) logger().debug(`lost the redis lock of profile "${key}" (expired)`);
-        })
-        .catch(() => {}); // the lock expires on its own
-    }, this.#lockTtlMs / 3);
-    Deno.unrefTimer(extend);
-    try {
-      return await fn();
-    } finally {
-      clearInterval(extend);
-      await this.#run(
-        "unlock a credential in",
-        (c) => c.eval(RELEASE, { keys: [lockKey], arguments: [token] }),
-      ).catch((error) => {
-        logger().debug(`could not release the redis lock of profile "${key}": ${error.message}`);
-      });
-    }
+      },
+    };
+    return withLeaseLock(lease, {
+      ttlMs: ttl,
+      timeoutMs: this.#lockTimeoutMs,
+      what: `profile "${key}" in the redis store "${this.#safe}"`,
+      hint: `if no process is refreshing, delete the key "${lockKey}"`,
+    }, fn);
   }
 
   /** Closes the connection; the store connects again if used after. */
-  async close(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
-    if (!client) return;
-    const c = await client.catch(() => undefined);
-    if (!c?.isOpen) return;
-    await c.close().catch(() => c.destroy());
+  close(): Promise<void> {
+    return this.#connection.close();
   }
 
   /** Closes the connection (`await using`). */
@@ -340,102 +309,13 @@ export class RedisStore implements CredentialStore, AsyncDisposable {
     return `${this.#prefix}cred:${checkKey(key)}`;
   }
 
-  #storeKeys(): Promise<StoreKeyring | undefined> {
-    if (!this.#keys) {
-      const option = this.#keyOption;
-      this.#keys = option === false
-        ? Promise.resolve(undefined)
-        : option !== undefined
-        ? importStoreKeys(option)
-        : storeKeysFromEnv();
-      this.#keys.then((keys) => {
-        if (!keys && this.#url.protocol === "redis:" && !isLoopback(this.#url.hostname)) {
-          logger().warn(
-            `credentials in the redis store "${this.#safe}" travel and rest unencrypted: use rediss:// or set LATCHKEY_STORE_KEY`,
-          );
-        }
-      }, () => {
-        this.#keys = undefined; // a bad key is reported on every use, not cached
-      });
-    }
-    return this.#keys;
-  }
-
-  #unavailable(action: string, cause: unknown): AuthError {
-    const detail = cause instanceof Error && cause.message ? cause.message : String(cause);
-    return new AuthError(
-      "STORE_UNAVAILABLE",
-      `Cannot ${action} the redis store "${this.#safe}": ${detail}`,
-      {
-        cause,
-        hint:
-          "check that the Redis server is running and LATCHKEY_REDIS_URL is right; the stored credential is kept, and a valid access token stays usable",
-      },
-    );
-  }
-
-  /** The connected client: the current one while it is ready, else a new one. */
-  async #connect(): Promise<Client> {
-    for (let attempt = 0;; attempt++) {
-      const pending = this.#client ??= this.#newClient();
-      const client = await pending;
-      if (client.isReady || attempt > 0) return client;
-      if (this.#client === pending) this.#client = undefined; // it died since: connect again
-    }
-  }
-
-  #newClient(): Promise<Client> {
-    const client: Client = createClient({
-      url: this.#url.href,
-      disableOfflineQueue: true,
-      socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: false },
-    });
-    client.on("error", () => {}); // the command that fails reports it; nothing is logged here
-    const connecting = (async () => {
-      try {
-        await client.connect();
-      } catch (error) {
-        client.destroy();
-        throw error;
-      }
-      client.unref(); // an idle connection never keeps the process alive
-      return client;
-    })();
-    connecting.catch(() => {
-      if (this.#client === connecting) this.#client = undefined;
-    });
-    return connecting;
-  }
-
-  async #run<T>(action: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    let client: Client | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${this.#timeoutMs / 1000} s`)),
-          this.#timeoutMs,
-        );
-      });
-      client = await Promise.race([this.#connect(), timeout]);
-      if (this.#busy++ === 0) client.ref();
-      try {
-        return await Promise.race([fn(client), timeout]);
-      } finally {
-        if (--this.#busy === 0 && client.isOpen) client.unref();
-      }
-    } catch (error) {
-      if (error instanceof AuthError) throw error;
-      // A broken or stuck connection is closed; the next call connects again.
-      if (!(error instanceof ErrorReply) && client?.isOpen) client.destroy();
-      throw this.#unavailable(action, error);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** What a sealed value is bound to: this kind of store, its prefix and the profile. */
+  #binding(key: string) {
+    return { kind: this.kind, namespace: this.#prefix, profile: checkKey(key) };
   }
 }
 
-const shared = new Map<string, RedisStore>();
+const shared = new StoreRegistry((url) => new RedisStore({ url }));
 
 /**
  * The store that `store: "redis"` opens: one per URL in the process, so many
@@ -449,7 +329,7 @@ const shared = new Map<string, RedisStore>();
  * ```ts
  * import { closeRedisStores, openRedisStore } from "@latchkey/latchkey/fleet";
  * const store = openRedisStore("redis://127.0.0.1:6379/0"); // connects on first use
- * console.assert(store.kind === "redis");
+ * if (store.kind !== "redis") throw new Error("not a redis store");
  * await closeRedisStores();
  * ```
  */
@@ -459,12 +339,7 @@ export function openRedisStore(url: string | undefined): RedisStore {
       hint: "set LATCHKEY_REDIS_URL (or redisUrl), e.g. redis://127.0.0.1:6379/0",
     });
   }
-  let store = shared.get(url);
-  if (!store) {
-    store = new RedisStore({ url });
-    shared.set(url, store);
-  }
-  return store;
+  return shared.open(url);
 }
 
 /**
@@ -477,8 +352,6 @@ export function openRedisStore(url: string | undefined): RedisStore {
  * await closeRedisStores(); // nothing open: a no-op
  * ```
  */
-export async function closeRedisStores(): Promise<void> {
-  const stores = [...shared.values()];
-  shared.clear();
-  await Promise.all(stores.map((store) => store.close()));
+export function closeRedisStores(): Promise<void> {
+  return shared.closeAll();
 }

@@ -10,6 +10,28 @@ import type { Credential } from "../credential.ts";
 /** The kinds of store, as `status().source` names them. */
 export type StoreKind = "file" | "keyring" | "memory" | "redis" | "kv" | "token-file";
 
+/** Options of {@linkcode CredentialStore.write}. */
+export interface WriteOptions {
+  /**
+   * Fencing: the credential this write replaces, as `read` returned it from
+   * this store (`null`: the store held none). A store whose lock can be lost
+   * (a fleet store's lease) then writes only if it still holds that version,
+   * and otherwise throws `CONFLICTING_CREDENTIALS`, keeping what another
+   * process saved. A store whose lock cannot be lost may ignore it.
+   */
+  replaces?: Credential | null | undefined;
+}
+
+/** Options of {@linkcode CredentialStore.delete}. */
+export interface DeleteOptions {
+  /**
+   * Compare-and-delete: delete only if the store still holds this
+   * credential, as `read` returned it (a fleet store compares versions; a
+   * store whose lock cannot be lost may ignore it).
+   */
+  ifHolds?: Credential | undefined;
+}
+
 /**
  * Where credentials rest. Keys are profile names (or, for cached client
  * credentials, a hash that reveals no secret). Every method is safe to call
@@ -32,10 +54,16 @@ export interface CredentialStore {
   location(key: string): string | undefined;
   /** Reads the credential for `key`; `undefined` when there is none. */
   read(key: string): Promise<Credential | undefined>;
-  /** Saves the credential for `key`, replacing any other, atomically. */
-  write(key: string, credential: Credential): Promise<void>;
-  /** Forgets the credential for `key`; `true` when there was one. */
-  delete(key: string): Promise<boolean>;
+  /**
+   * Saves the credential for `key`, replacing any other, atomically; with
+   * `replaces`, only over that version (see {@linkcode WriteOptions}).
+   */
+  write(key: string, credential: Credential, options?: WriteOptions): Promise<void>;
+  /**
+   * Forgets the credential for `key`; `true` when there was one (and, with
+   * `ifHolds`, it was that one: see {@linkcode DeleteOptions}).
+   */
+  delete(key: string, options?: DeleteOptions): Promise<boolean>;
   /**
    * Runs `fn` while no other process (or caller) holds the lock for `key`:
    * the read-modify-write of a refresh happens inside it.

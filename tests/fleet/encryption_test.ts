@@ -1,9 +1,10 @@
 import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { newStoreKey, sampleCredential } from "./helpers.ts";
+import { sealV1 } from "./seal_v1.ts";
 
-const where = { profile: "p", where: "test store" };
+const where = { kind: "redis", namespace: "latchkey:", profile: "p", where: "test store" } as const;
 
 Deno.test("importStoreKeys() accepts base64 and base64url of 32 bytes, refuses the rest", async () => {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -47,4 +48,35 @@ Deno.test("openCredential() without keys reads plain token JSON and refuses garb
   assertEquals((await openCredential(plain, undefined, where)).idToken?.reveal(), "id-secret-1");
   const error = await assertRejects(() => openCredential("[1]", undefined, where), AuthError);
   assertEquals(error.code, "BAD_TOKEN_FILE");
+});
+
+Deno.test("sealCredential() output opens only in the store kind, namespace and profile it was sealed for", async () => {
+  const keys = await importStoreKeys(newStoreKey());
+  const sealed = await sealCredential(sampleCredential(), keys, where);
+  assert(sealed.startsWith("latchkey:aes-256-gcm:v2:"), sealed.slice(0, 30));
+  for (
+    const elsewhere of [
+      { ...where, namespace: "other:" }, // another Redis prefix
+      { ...where, kind: "kv", namespace: "latchkey" }, // the kv store
+      { ...where, kind: "kv", namespace: "latchkey:" }, // same namespace text, another kind
+      { ...where, profile: "q" }, // another profile
+    ] as const
+  ) {
+    const error = await assertRejects(() => openCredential(sealed, keys, elsewhere), AuthError);
+    assertEquals(error.code, "CONFIG_INVALID");
+    assertStringIncludes(error.message, "decryption failed");
+  }
+});
+
+Deno.test("openCredential() still opens a value of the first format (profile-bound only)", async () => {
+  const keys = await importStoreKeys(newStoreKey());
+  const text = await sealCredential(sampleCredential(), undefined, where);
+  const old = await sealV1(text, keys.current, "p");
+  assertEquals((await openCredential(old, keys, where)).refreshToken?.reveal(), "refresh-secret-1");
+  // Its profile binding still holds.
+  const moved = await assertRejects(
+    () => openCredential(old, keys, { ...where, profile: "q" }),
+    AuthError,
+  );
+  assertEquals(moved.code, "CONFIG_INVALID");
 });

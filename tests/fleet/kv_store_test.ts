@@ -1,7 +1,9 @@
 import { AuthError } from "../../src/errors.ts";
+import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
 import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { newStoreKey, overlaps, runLockWorkers, sampleCredential, sleep } from "./helpers.ts";
+import { sealV1 } from "./seal_v1.ts";
 
 if (typeof (Deno as { openKv?: unknown }).openKv !== "function") {
   throw new Error("The kv store tests need Deno KV: run deno test with --unstable-kv");
@@ -149,7 +151,7 @@ Deno.test("kv store encrypts values at rest with the store key", async () => {
     const raw = await openRaw(path);
     try {
       const value = (await raw.get(["latchkey", "cred", "secret"])).value as string;
-      assert(value.startsWith("latchkey:aes-256-gcm:v1:"));
+      assert(value.startsWith("latchkey:aes-256-gcm:v2:"));
       assert(!value.includes("access-secret-1"));
     } finally {
       raw.close();
@@ -165,6 +167,98 @@ Deno.test("kv store encrypts values at rest with the store key", async () => {
       "CONFIG_INVALID",
     );
   });
+});
+
+Deno.test("kv store write over a credential read refuses with CONFLICTING_CREDENTIALS once another process replaced it", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/fleet.kv`;
+    await using a = new KvStore({ path, encryptionKey: false });
+    await using b = new KvStore({ path, encryptionKey: false });
+    await a.write("p", sampleCredential("0"));
+    const c0 = await a.read("p");
+    await b.write("p", sampleCredential("1"), { replaces: await b.read("p") });
+    const late = await assertRejects(
+      () => a.write("p", sampleCredential("2"), { replaces: c0 }),
+      AuthError,
+    );
+    assertEquals(late.code, "CONFLICTING_CREDENTIALS");
+    assert(!late.message.includes("secret"), late.message);
+    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
+    // Expecting no credential where one appeared: refused too.
+    const appeared = await assertRejects(
+      () => a.write("p", sampleCredential("2"), { replaces: null }),
+      AuthError,
+    );
+    assertEquals(appeared.code, "CONFLICTING_CREDENTIALS");
+    // Over the version read, and over its own write after: saved.
+    const c1 = await a.read("p");
+    const c2 = sampleCredential("2");
+    await a.write("p", c2, { replaces: c1 });
+    await a.write("p", sampleCredential("3"), { replaces: c2 });
+    await a.write("q", sampleCredential("4"), { replaces: null });
+    assertEquals((await b.read("p"))?.accessToken?.reveal(), "access-secret-3");
+    assertEquals((await b.read("q"))?.accessToken?.reveal(), "access-secret-4");
+  });
+});
+
+Deno.test("kv store delete ifHolds keeps a credential another process wrote since the read", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/fleet.kv`;
+    await using a = new KvStore({ path, encryptionKey: false });
+    await using b = new KvStore({ path, encryptionKey: false });
+    await a.write("p", sampleCredential("0"));
+    const refused = await a.read("p");
+    await b.write("p", sampleCredential("1"));
+    assertEquals(await a.delete("p", { ifHolds: refused }), false);
+    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
+    assertEquals(await a.delete("p", { ifHolds: await a.read("p") }), true);
+    assertEquals(await a.read("p"), undefined);
+  });
+});
+
+Deno.test("kv store refuses a sealed value copied from the redis store", async () => {
+  const key = newStoreKey();
+  const kv = await openRaw(":memory:");
+  try {
+    // What the redis store (prefix "latchkey:") seals for profile "p".
+    const value = await sealCredential(sampleCredential(), await importStoreKeys(key), {
+      kind: "redis",
+      namespace: "latchkey:",
+      profile: "p",
+    });
+    await kv.set(["latchkey", "cred", "p"], value);
+    await using store = new KvStore({ kv, encryptionKey: key });
+    const crossed = await assertRejects(() => store.read("p"), AuthError);
+    assertEquals(crossed.code, "CONFIG_INVALID");
+    assertStringIncludes(crossed.message, "decryption failed");
+    await store.write("p", sampleCredential("2"));
+    assertEquals((await store.read("p"))?.accessToken?.reveal(), "access-secret-2");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("kv store opens a value sealed in the first format and reseals it on the next write", async () => {
+  const key = newStoreKey();
+  const keys = await importStoreKeys(key);
+  const kv = await openRaw(":memory:");
+  try {
+    const text = await sealCredential(sampleCredential("old"), undefined, {
+      kind: "kv",
+      namespace: "latchkey",
+      profile: "p",
+    });
+    await kv.set(["latchkey", "cred", "p"], await sealV1(text, keys.current, "p"));
+    await using store = new KvStore({ kv, encryptionKey: key });
+    const old = await store.read("p");
+    assertEquals(old?.refreshToken?.reveal(), "refresh-secret-old");
+    await store.write("p", sampleCredential("new"), { replaces: old });
+    const value = (await kv.get(["latchkey", "cred", "p"])).value as string;
+    assert(value.startsWith("latchkey:aes-256-gcm:v2:"), value.slice(0, 30));
+    assertEquals((await store.read("p"))?.refreshToken?.reveal(), "refresh-secret-new");
+  } finally {
+    kv.close();
+  }
 });
 
 Deno.test("kv store reports STORE_UNAVAILABLE when the database cannot be opened", async () => {

@@ -1,9 +1,12 @@
 import { createClient } from "redis";
 import { AuthError } from "../../src/errors.ts";
+import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
+import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, openRedisStore, RedisStore } from "../../src/store/redis.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import { newStoreKey, overlaps, runLockWorkers, sampleCredential, sleep } from "./helpers.ts";
 import { freePort, redisTest, startRedis } from "./redis_server.ts";
+import { sealV1 } from "./seal_v1.ts";
 
 async function rawClient(url: string) {
   const client = createClient({ url, socket: { reconnectStrategy: false } });
@@ -132,7 +135,7 @@ redisTest("redis store encrypts values at rest with the store key", async () => 
   const raw = await rawClient(redis.url);
   try {
     const value = (await raw.get("latchkey:cred:secret"))!;
-    assert(value.startsWith("latchkey:aes-256-gcm:v1:"), value.slice(0, 30));
+    assert(value.startsWith("latchkey:aes-256-gcm:v2:"), value.slice(0, 30));
     for (const secret of ["access-secret-1", "refresh-secret-1", "id-secret-1", "openid api"]) {
       assert(!value.includes(secret), `the raw value holds ${secret}`);
     }
@@ -168,6 +171,114 @@ redisTest("redis store encrypts values at rest with the store key", async () => 
     await raw.close();
   }
 });
+
+redisTest(
+  "redis store write over a credential read refuses with CONFLICTING_CREDENTIALS once another process replaced it",
+  async () => {
+    await using redis = await startRedis();
+    await using a = new RedisStore({ url: redis.url, encryptionKey: false });
+    await using b = new RedisStore({ url: redis.url, encryptionKey: false });
+    await a.write("p", sampleCredential("0"));
+    const c0 = await a.read("p");
+    await b.write("p", sampleCredential("1"), { replaces: await b.read("p") });
+    const late = await assertRejects(
+      () => a.write("p", sampleCredential("2"), { replaces: c0 }),
+      AuthError,
+    );
+    assertEquals(late.code, "CONFLICTING_CREDENTIALS");
+    assert(!late.message.includes("secret"), late.message);
+    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
+    // Expecting no credential where one appeared: refused too.
+    const appeared = await assertRejects(
+      () => a.write("p", sampleCredential("2"), { replaces: null }),
+      AuthError,
+    );
+    assertEquals(appeared.code, "CONFLICTING_CREDENTIALS");
+    // Over the version read, and over its own write after: saved.
+    const c1 = await a.read("p");
+    const c2 = sampleCredential("2");
+    await a.write("p", c2, { replaces: c1 });
+    await a.write("p", sampleCredential("3"), { replaces: c2 });
+    await a.write("q", sampleCredential("4"), { replaces: null });
+    assertEquals((await b.read("p"))?.accessToken?.reveal(), "access-secret-3");
+    assertEquals((await b.read("q"))?.accessToken?.reveal(), "access-secret-4");
+  },
+);
+
+redisTest(
+  "redis store delete ifHolds keeps a credential another process wrote since the read",
+  async () => {
+    await using redis = await startRedis();
+    await using a = new RedisStore({ url: redis.url, encryptionKey: false });
+    await using b = new RedisStore({ url: redis.url, encryptionKey: false });
+    await a.write("p", sampleCredential("0"));
+    const refused = await a.read("p");
+    await b.write("p", sampleCredential("1"));
+    assertEquals(await a.delete("p", { ifHolds: refused }), false);
+    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
+    assertEquals(await a.delete("p", { ifHolds: await a.read("p") }), true);
+    assertEquals(await a.read("p"), undefined);
+  },
+);
+
+redisTest(
+  "redis store refuses a sealed value copied under another prefix or into the kv store",
+  async () => {
+    await using redis = await startRedis();
+    const key = newStoreKey();
+    await using store = new RedisStore({ url: redis.url, encryptionKey: key });
+    await using other = new RedisStore({ url: redis.url, encryptionKey: key, prefix: "other:" });
+    await store.write("p", sampleCredential());
+    const raw = await rawClient(redis.url);
+    const kv = await (Deno as unknown as { openKv(path: string): Promise<KvDatabase> })
+      .openKv(":memory:");
+    try {
+      const value = (await raw.get("latchkey:cred:p"))!;
+      await raw.set("other:cred:p", value);
+      const moved = await assertRejects(() => other.read("p"), AuthError);
+      assertEquals(moved.code, "CONFIG_INVALID");
+      assertStringIncludes(moved.message, "decryption failed");
+      await kv.set(["latchkey", "cred", "p"], value);
+      await using kvStore = new KvStore({ kv, encryptionKey: key });
+      const crossed = await assertRejects(() => kvStore.read("p"), AuthError);
+      assertEquals(crossed.code, "CONFIG_INVALID");
+      assertStringIncludes(crossed.message, "decryption failed");
+      // Sealed for the other prefix, it opens there.
+      await other.write("p", sampleCredential("2"));
+      assertEquals((await other.read("p"))?.accessToken?.reveal(), "access-secret-2");
+    } finally {
+      kv.close();
+      await raw.close();
+    }
+  },
+);
+
+redisTest(
+  "redis store opens a value sealed in the first format and reseals it on the next write",
+  async () => {
+    await using redis = await startRedis();
+    const key = newStoreKey();
+    const keys = await importStoreKeys(key);
+    await using store = new RedisStore({ url: redis.url, encryptionKey: key });
+    const raw = await rawClient(redis.url);
+    try {
+      const text = await sealCredential(sampleCredential("old"), undefined, {
+        kind: "redis",
+        namespace: "latchkey:",
+        profile: "p",
+      });
+      await raw.set("latchkey:cred:p", await sealV1(text, keys.current, "p"));
+      const old = await store.read("p");
+      assertEquals(old?.refreshToken?.reveal(), "refresh-secret-old");
+      await store.write("p", sampleCredential("new"), { replaces: old });
+      const value = (await raw.get("latchkey:cred:p"))!;
+      assert(value.startsWith("latchkey:aes-256-gcm:v2:"), value.slice(0, 30));
+      assertEquals((await store.read("p"))?.refreshToken?.reveal(), "refresh-secret-new");
+    } finally {
+      await raw.close();
+    }
+  },
+);
 
 redisTest(
   "redis store reports STORE_UNAVAILABLE while the server is down, then recovers",
