@@ -7,6 +7,8 @@
  */
 
 import { AuthError } from "./errors.ts";
+import { addSecretEnvPrefix, secretEnvGet } from "./secret_env.ts";
+import { checkTokenSyntax, type TokenKind } from "./token_syntax.ts";
 
 /** The keys read under each prefix. */
 export const ENV_KEYS = [
@@ -44,16 +46,25 @@ export const SECRET_KEYS: ReadonlySet<EnvKey> = new Set([
   "REFRESH_TOKEN",
 ]);
 
+/** What each secret key holds, for the syntax check. */
+const SECRET_KINDS: Partial<Record<EnvKey, TokenKind>> = {
+  TOKEN: "access token",
+  REFRESH_TOKEN: "refresh token",
+  CLIENT_SECRET: "client secret",
+};
+
 /**
  * Picks the values of {@linkcode ENV_KEYS} under the given prefixes from a
  * lookup function. The same key under two prefixes with different values is
- * a conflict between sources of the same rank.
+ * a conflict between sources of the same rank. A secret that cannot be sent
+ * (a line break, a space, a non-ASCII character) is refused, naming the
+ * variable and never the value.
  *
  * @param get Looks a variable up by full name.
  * @param prefixes The prefixes, e.g. `["LATCHKEY_"]`.
  * @param where `environment` or the `.env` path, for messages.
  * @returns The values found.
- * @throws {AuthError} `CONFLICTING_CREDENTIALS`.
+ * @throws {AuthError} `CONFLICTING_CREDENTIALS`, `MALFORMED_TOKEN`.
  */
 export function collectEnv(
   get: (name: string) => string | undefined,
@@ -61,11 +72,19 @@ export function collectEnv(
   where: string,
 ): EnvSnapshot {
   const out: EnvSnapshot = {};
+  for (const prefix of prefixes) addSecretEnvPrefix(prefix);
   for (const key of ENV_KEYS) {
     for (const prefix of prefixes) {
       const name = prefix + key;
       const value = get(name);
       if (value === undefined || value === "") continue;
+      const kind = SECRET_KINDS[key];
+      if (kind !== undefined) {
+        const source = where === "environment"
+          ? `environment variable "${name}"`
+          : `"${name}" in the ${where}`;
+        checkTokenSyntax(value, source, { kind, origin: "input" });
+      }
       const seen = out[key];
       if (seen && seen.value !== value) {
         throw new AuthError(
@@ -94,14 +113,15 @@ export function readEnvironment(prefixes: readonly string[]): EnvSnapshot {
 
 /**
  * Reads one environment variable, turning a missing permission into an
- * {@linkcode AuthError} that names the flag to add.
+ * {@linkcode AuthError} that names the flag to add. A secret the CLI took
+ * out of its environment at start (`hideSecretEnvironment`) is still read.
  *
  * @param name The variable.
  * @returns Its value, if set.
  */
 export function envGet(name: string): string | undefined {
   try {
-    return Deno.env.get(name);
+    return secretEnvGet(name);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw new AuthError("PERMISSION_DENIED", `Cannot read environment variable "${name}"`, {

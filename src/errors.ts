@@ -5,6 +5,8 @@
  * @module
  */
 
+import { redactKnownSecrets } from "./secret.ts";
+
 /**
  * The stable codes carried by {@linkcode AuthError}. Scripts may match on them;
  * they never change meaning between versions.
@@ -26,6 +28,7 @@ export type AuthErrorCode =
   | "KEYRING_UNAVAILABLE"
   | "PERMISSION_DENIED"
   | "BAD_RESPONSE"
+  | "MALFORMED_TOKEN"
   | "USAGE";
 
 /** Options accepted by every Latchkey error constructor. */
@@ -60,10 +63,13 @@ export class AuthError extends Error {
    * @param options The cause and a hint.
    */
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      redactKnownSecrets(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "AuthError";
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redactKnownSecrets(options.hint);
   }
 }
 
@@ -161,5 +167,38 @@ export class OAuthError extends AuthError {
     this.error = options.error;
     this.errorDescription = options.errorDescription;
     this.status = options.status;
+  }
+}
+
+/** Where a refused token came from: the user's input, a provider's answer, or a store. */
+export type TokenOrigin = "input" | "provider" | "store";
+
+/**
+ * A token that cannot be sent as a header value (a line break, a space, a
+ * control or non-ASCII character): refused where it was read, with a message
+ * that names the source and never the value. Code `MALFORMED_TOKEN`.
+ *
+ * @example
+ * ```ts
+ * import { AuthError, MalformedTokenError } from "@latchkey/latchkey";
+ * const err = new MalformedTokenError('Refusing the access token from "LATCHKEY_TOKEN"', "input");
+ * if (!(err instanceof AuthError) || err.code !== "MALFORMED_TOKEN") throw new Error("code");
+ * ```
+ */
+export class MalformedTokenError extends AuthError {
+  /** Where the token came from: `input` (options, environment, files), `provider` or `store`. */
+  readonly origin: TokenOrigin;
+
+  /**
+   * Creates a malformed-token error.
+   *
+   * @param message What was refused and from where, without the value.
+   * @param origin Where the token came from.
+   * @param options The cause and a hint.
+   */
+  constructor(message: string, origin: TokenOrigin, options: AuthErrorOptions = {}) {
+    super("MALFORMED_TOKEN", message, options);
+    this.name = "MalformedTokenError";
+    this.origin = origin;
   }
 }

@@ -15,6 +15,7 @@ import { STORE_NAMES } from "./config.ts";
 import type { EnvKey, EnvSnapshot } from "./env.ts";
 import { AuthError } from "./errors.ts";
 import { Secret } from "./secret.ts";
+import { checkTokenSyntax, type TokenKind } from "./token_syntax.ts";
 import { normalizeIssuer, normalizeOrigin } from "./url.ts";
 
 /** Where a credential (or a setting) came from, as `status().source` reports it. */
@@ -101,6 +102,22 @@ function asSecret(value: string | Secret | undefined): Secret | undefined {
   return typeof value === "string" ? new Secret(value) : value;
 }
 
+/** The options that hold secret material, and what each holds. */
+const OPTION_KINDS = [
+  ["token", "access token"],
+  ["refreshToken", "refresh token"],
+  ["clientSecret", "client secret"],
+] as const satisfies readonly (readonly [keyof ResolverInput, TokenKind])[];
+
+/** Refuses an option's token that cannot be sent, naming the option, never the value. */
+function checkOptions(options: ResolverInput): void {
+  for (const [option, kind] of OPTION_KINDS) {
+    const given = options[option];
+    const value = typeof given === "string" ? given : given?.reveal();
+    if (value) checkTokenSyntax(value, `the "${option}" option`, { kind, origin: "input" });
+  }
+}
+
 /**
  * Settles settings and secret material from options, environment, `.env` and
  * the saved config, following the contract's precedence.
@@ -110,7 +127,8 @@ function asSecret(value: string | Secret | undefined): Secret | undefined {
  * @param dotenv The `.env` file (rank 3).
  * @param config The saved profiles.
  * @returns The resolution.
- * @throws {AuthError} `CONFIG_INVALID`, `INSECURE_URL`.
+ * @throws {AuthError} `CONFIG_INVALID`, `INSECURE_URL`, `MALFORMED_TOKEN` (a token
+ * option that cannot be sent).
  *
  * @example Options beat the environment
  * ```ts
@@ -130,6 +148,7 @@ export function resolveSettings(
   dotenv: EnvSnapshot,
   config: LatchkeyConfig,
 ): Resolution {
+  checkOptions(options);
   const origins: Resolution["origins"] = {};
   const pick = (key: EnvKey, option: string | undefined, saved?: string) => {
     const field = key.toLowerCase();

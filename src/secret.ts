@@ -7,6 +7,12 @@
 
 const REDACTED = "***";
 
+/** The shortest value {@linkcode redactKnownSecrets} replaces: shorter ones are no real secret. */
+const MIN_KNOWN = 8;
+/** How many secret values the process remembers (the oldest are forgotten first). */
+const MAX_KNOWN = 1024;
+const known = new Set<string>();
+
 /**
  * Holds a secret string. Every way of turning it into text — `String()`,
  * template literals, `JSON.stringify`, `Deno.inspect`, `console.log` —
@@ -30,6 +36,7 @@ export class Secret {
    */
   constructor(value: string) {
     this.#value = value;
+    rememberSecret(value);
   }
 
   /**
@@ -125,4 +132,49 @@ export function redact(text: string, secrets: Iterable<Secret | string | undefin
     if (value && value.length >= 4) out = out.split(value).join(REDACTED);
   }
   return out;
+}
+
+/**
+ * Remembers a secret value of this process, so that
+ * {@linkcode redactKnownSecrets} takes it out of any text. Every
+ * {@linkcode Secret} is remembered when made; the CLI adds the secret
+ * variables of its environment. Values shorter than 8 characters are not
+ * remembered, and only the latest 1024 are kept.
+ *
+ * @param value The secret.
+ *
+ * @example
+ * ```ts
+ * import { redactKnownSecrets, rememberSecret } from "./secret.ts";
+ * rememberSecret("s3cr3t-value-for-the-example");
+ * if (redactKnownSecrets("got s3cr3t-value-for-the-example") !== "got ***") throw new Error("redacted");
+ * ```
+ */
+export function rememberSecret(value: string): void {
+  if (value.length < MIN_KNOWN) return;
+  known.delete(value);
+  known.add(value);
+  if (known.size > MAX_KNOWN) known.delete(known.values().next().value!);
+}
+
+/**
+ * Replaces every secret value this process knows ({@linkcode rememberSecret},
+ * every {@linkcode Secret} made) with `***`: the last line of defense for
+ * messages Latchkey does not write itself, such as the runtime's
+ * `Invalid header value: "Bearer …"`.
+ *
+ * @param text The text to clean.
+ * @returns The text without any known secret.
+ *
+ * @example
+ * ```ts
+ * import { redactKnownSecrets, Secret } from "./secret.ts";
+ * const token = new Secret("an-access-token-from-somewhere");
+ * if (redactKnownSecrets(`sent ${token.reveal()}`) !== "sent ***") throw new Error("redacted");
+ * ```
+ */
+export function redactKnownSecrets(text: string): string {
+  if (known.size === 0 || text === "") return text;
+  // the longest first, so a secret that contains another is replaced whole
+  return redact(text, [...known].sort((a, b) => b.length - a.length));
 }

@@ -12,6 +12,7 @@
 
 import { Credential, credentialFromTokenJson, credentialToTokenJson } from "./credential.ts";
 import { AuthError } from "./errors.ts";
+import { checkCredentialSyntax } from "./token_syntax.ts";
 
 /** The formats a token file may have. */
 export type TokenFileFormat = "oauth" | "secret" | "token_info";
@@ -122,7 +123,8 @@ export interface TokenFileMaterial {
  * @param writtenAt The file's modification time, from which `expires_in` counts.
  * @returns The credential and client id.
  * @throws {AuthError} `CONFLICTING_CREDENTIALS` when a token_info file holds a
- * `client_secret` and a different `refresh_token`.
+ * `client_secret` and a different `refresh_token`; `MALFORMED_TOKEN` when a
+ * token cannot be sent (a line break, a space, a non-ASCII character).
  *
  * @example
  * ```ts
@@ -137,6 +139,12 @@ export function tokenFileMaterial(
   path: string,
   writtenAt: number,
 ): TokenFileMaterial {
+  const material = readMaterial(file, path, writtenAt);
+  checkCredentialSyntax(material.credential, `token file "${path}"`, "input");
+  return material;
+}
+
+function readMaterial(file: TokenFileData, path: string, writtenAt: number): TokenFileMaterial {
   const { data } = file;
   switch (file.format) {
     case "oauth":

@@ -6,6 +6,7 @@
 
 import type * as oc from "openid-client";
 import { type Credential, credentialFromTokenJson } from "../credential.ts";
+import { checkCredentialSyntax } from "../token_syntax.ts";
 import type { Provider } from "./discovery.ts";
 
 /**
@@ -16,6 +17,8 @@ import type { Provider } from "./discovery.ts";
  * @param provider The provider it came from.
  * @param receivedAt When it arrived (seconds).
  * @returns The credential.
+ * @throws {MalformedTokenError} `MALFORMED_TOKEN` when a token cannot be sent
+ * (a line break, a space, a non-ASCII character); nothing is stored.
  */
 export function toCredential(
   response: oc.TokenEndpointResponse,
@@ -25,8 +28,9 @@ export function toCredential(
   const json: Record<string, unknown> = { ...response };
   delete json.expires_at;
   delete json.issued_at;
-  return credentialFromTokenJson(
+  const credential = credentialFromTokenJson(
     { ...json, issuer: provider.options.issuer, client_id: provider.options.clientId },
     receivedAt,
   );
+  return checkCredentialSyntax(credential, "the provider's token response", "provider");
 }

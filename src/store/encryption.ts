@@ -41,6 +41,7 @@ import {
   credentialToStoredJson,
 } from "../credential.ts";
 import { AuthError } from "../errors.ts";
+import { checkCredentialSyntax } from "../token_syntax.ts";
 
 /** The environment variable holding the store key(s). */
 export const STORE_KEY_ENV = "LATCHKEY_STORE_KEY";
@@ -315,5 +316,9 @@ export async function openCredential(
       hint: "log in again to replace it",
     });
   }
-  return credentialFromStoredJson(json as Record<string, unknown>);
+  return checkCredentialSyntax(
+    credentialFromStoredJson(json as Record<string, unknown>),
+    `the credential of profile "${context.profile}" in the ${context.where}`,
+    "store",
+  );
 }

@@ -23,6 +23,7 @@ import {
 } from "../fs/secure.ts";
 import { logger } from "../log.ts";
 import { configDir } from "../paths.ts";
+import { checkCredentialSyntax } from "../token_syntax.ts";
 import { checkKey, type CredentialStore } from "./types.ts";
 
 /** Options of {@linkcode FileStore}. */
@@ -202,7 +203,11 @@ export class FileStore implements CredentialStore {
     assertPrivateFile(path, file.info);
     const json = parseJsonObject(file.text, path);
     const written = (file.info.mtime?.getTime() ?? Date.now()) / 1000;
-    return credentialFromStoredJson(json, written);
+    return checkCredentialSyntax(
+      credentialFromStoredJson(json, written),
+      `credential file "${path}"`,
+      "store",
+    );
   }
 
   /**

@@ -17,6 +17,7 @@ import {
 import { AuthError } from "../errors.ts";
 import { ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";
 import { logger } from "../log.ts";
+import { checkCredentialSyntax } from "../token_syntax.ts";
 import { FileStore } from "./file.ts";
 import { defaultKeychain, failureReason, type Keychain } from "./keychain.ts";
 import { checkKey, type CredentialStore } from "./types.ts";
@@ -74,7 +75,8 @@ async function readItem(keychain: Keychain, key: string): Promise<Credential | u
       { hint: `remove it with \`latchkey logout --profile ${key}\` and log in again` },
     );
   }
-  return credentialFromStoredJson(json as Record<string, unknown>);
+  const credential = credentialFromStoredJson(json as Record<string, unknown>);
+  return checkCredentialSyntax(credential, `the keyring item of profile "${key}"`, "store");
 }
 
 async function writeItem(
