@@ -86,12 +86,7 @@ export {
 } from "./src/store/keyring.ts";
 export { MemoryStore } from "./src/store/memory.ts";
 export { TokenFileStore, type TokenFileStoreOptions } from "./src/store/token_file.ts";
-export type {
-  CredentialStore,
-  DeleteOptions,
-  StoreKind,
-  WriteOptions,
-} from "./src/store/types.ts";
+export type { CredentialStore, DeleteOptions, StoreKind, WriteOptions } from "./src/store/types.ts";
 export {
   detectTokenFile,
   type TokenFileData,
