@@ -49,9 +49,11 @@ export {
   type AuthErrorCode,
   type AuthErrorOptions,
   LoginRequiredError,
+  MalformedTokenError,
   OAuthError,
   type OAuthErrorOptions,
   TokenExpiredError,
+  type TokenOrigin,
 } from "./src/errors.ts";
 export { assertAllowedOrigin, type AuthFetchOptions, createAuthFetch } from "./src/fetch.ts";
 export { backoffDelay, type BackoffOptions, parseRetryAfter } from "./src/http/retry.ts";
@@ -69,6 +71,7 @@ export {
   resolveSettings,
 } from "./src/resolve.ts";
 export { redact, Secret } from "./src/secret.ts";
+export { checkCredentialSyntax, checkTokenSyntax, type TokenKind } from "./src/token_syntax.ts";
 export { type Renewer, Session, type SessionOptions, type TokenRequest } from "./src/session.ts";
 export { FileStore, type FileStoreOptions } from "./src/store/file.ts";
 export {

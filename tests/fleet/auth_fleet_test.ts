@@ -192,7 +192,7 @@ redisTest(
     await raw.connect();
     try {
       const value = (await raw.get("latchkey:cred:cli"))!;
-      assert(value.startsWith("latchkey:aes-256-gcm:v1:"));
+      assert(value.startsWith("latchkey:aes-256-gcm:v2:"));
     } finally {
       await raw.close();
     }

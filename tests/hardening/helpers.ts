@@ -65,6 +65,7 @@ export const AUTH_ERROR_CODES: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCod
   "PERMISSION_DENIED",
   "BAD_RESPONSE",
   "USAGE",
+  "MALFORMED_TOKEN",
 ]);
 
 /** Canary secrets: distinctive strings that must never show up where secrets do not belong. */
