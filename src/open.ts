@@ -2,12 +2,14 @@
  * Opening a URL in the user's browser through the platform opener only
  * (`xdg-open`, which honours `$BROWSER`, on Linux; `open` on macOS), so a
  * compiled binary needs `--allow-run` for nothing else. A machine without a
- * browser is normal: failing to open one is never an error.
+ * browser is normal: failing to open one is never an error. The opener (and
+ * the browser it starts) gets no secret variable (`src/secret_env.ts`).
  *
  * @module
  */
 
 import { logger } from "./log.ts";
+import { childEnvironment } from "./secret_env.ts";
 
 /**
  * The opener program of this platform.
@@ -34,6 +36,7 @@ export function openBrowser(url: URL | string): boolean {
   try {
     const child = new Deno.Command(openerCommand(), {
       args: [String(url)],
+      ...childEnvironment(),
       stdin: "null",
       stdout: "null",
       stderr: "null",

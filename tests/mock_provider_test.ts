@@ -465,15 +465,29 @@ Deno.test("an unregistered redirect URI gets an error page, never a redirect", a
   }
 });
 
-Deno.test("a registered loopback redirect URI may change port but not path", async () => {
+Deno.test("a registered loopback redirect URI may change port but not path, for any client", async () => {
   await using provider = await startMockProvider({
-    clients: [{ clientId: "app", redirectUris: ["http://127.0.0.1/cb"] }],
+    clients: [
+      { clientId: "app", redirectUris: ["http://127.0.0.1/cb"] },
+      { clientId: "native", clientSecret: "s3cret", redirectUris: ["http://127.0.0.1/cb"] },
+      { clientId: "unlisted", clientSecret: "s3cret" },
+    ],
   });
-  const config = await discover(provider, "app");
-  const allowed = await pkceRequest(config, "http://127.0.0.1:51234/cb", "openid");
-  assert.equal((await provider.approveAuthorization(allowed.url)).searchParams.has("code"), true);
-  const refused = await pkceRequest(config, "http://127.0.0.1:51234/other", "openid");
-  await assert.rejects(provider.approveAuthorization(refused.url), TypeError);
+  for (const clientId of ["app", "native"]) {
+    const config = await discover(provider, clientId);
+    const allowed = await pkceRequest(config, "http://127.0.0.1:51234/cb", "openid");
+    const location = await provider.approveAuthorization(allowed.url);
+    assert.equal(location.searchParams.has("code"), true);
+    const refused = await pkceRequest(config, "http://127.0.0.1:51234/other", "openid");
+    await assert.rejects(provider.approveAuthorization(refused.url), TypeError);
+  }
+  // a confidential client with no registered URI gets none, loopback or not
+  const unlisted = await pkceRequest(
+    await discover(provider, "unlisted"),
+    "http://127.0.0.1:51234/cb",
+    "openid",
+  );
+  await assert.rejects(provider.approveAuthorization(unlisted.url), TypeError);
 });
 
 Deno.test("the sign-in page posts back to a 302 with code, state and iss", async () => {

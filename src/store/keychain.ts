@@ -2,7 +2,8 @@
  * The OS keychain through its command-line tool: the Secret Service through
  * `secret-tool` on Linux, the login keychain through `security` on macOS. The
  * secret always goes through stdin, never argv, and every call runs a
- * subprocess that is killed after 3 s, so a locked, missing or hanging
+ * subprocess that is killed after 3 s (with no secret variable in its
+ * environment, `src/secret_env.ts`), so a locked, missing or hanging
  * keychain never hangs the program. {@linkcode Keychain} speaks Latchkey's
  * item layout (`service=latchkey`, `profile=<name>`) and Python `keyring`'s
  * (`service` and `username`, the raw value on macOS).
@@ -11,6 +12,7 @@
  */
 
 import { AuthError } from "../errors.ts";
+import { childEnvironment } from "../secret_env.ts";
 import * as linux from "./keyring_linux.ts";
 import * as macos from "./keyring_macos.ts";
 
@@ -97,7 +99,7 @@ async function runTool(
     stdin: call.stdin === undefined ? "null" : "piped",
     stdout: call.stdout === false ? "null" : "piped",
     stderr: "piped",
-    env: { LC_ALL: "C" }, // messages we classify, in English
+    ...childEnvironment({ LC_ALL: "C" }), // messages we classify, in English; no secret
   }).spawn();
   const stop = new AbortController();
   let timedOut = false;

@@ -1,8 +1,9 @@
 // Shared set-up for the CLI tests: every test drives `cli.ts` in a subprocess with exactly the
 // flags of `deno task cli` (cli/permissions.ts), an isolated HOME, no LATCHKEY_* variables and
 // a cleared environment. Every run checks that no canary secret shows up in the child's argv
-// (/proc/<pid>/cmdline, descendants included) or in its output, unless the test says stdout may
-// hold one (`token`, `refresh`).
+// (/proc/<pid>/cmdline, descendants included, looked at every 50 ms while it runs, so the
+// programs it starts are seen too) or in its output, unless the test says stdout may hold one
+// (`token`, `refresh`).
 import { type Credential, credentialFromTokenJson, FileStore, type Profile } from "../../mod.ts";
 import type { IssuedTokens, MockProvider } from "../../testing.ts";
 import { DENO_FLAGS } from "../../cli/permissions.ts";
@@ -165,6 +166,33 @@ export function assertArgvClean(pid: number, secrets: readonly string[]): void {
   }
 }
 
+/** A watch over a process tree's argv, from {@linkcode watchArgv}. */
+export interface ArgvWatch {
+  /** Stops watching; returns each argv seen that held a secret (cut short). */
+  stop(): string[];
+}
+
+/**
+ * Looks at the argv of a process tree every `intervalMs` until stopped, so the children it
+ * starts later (an opener, a keychain tool) are seen too, not only the tree at spawn.
+ */
+export function watchArgv(pid: number, secrets: readonly string[], intervalMs = 50): ArgvWatch {
+  const seen: string[] = [];
+  const look = () => {
+    for (const argv of processTreeArgv(pid)) {
+      if (secrets.some((secret) => argv.includes(secret))) seen.push(argv.slice(0, 80));
+    }
+  };
+  look();
+  const timer = secrets.length && isLinux ? setInterval(look, intervalMs) : undefined;
+  return {
+    stop() {
+      clearInterval(timer);
+      return seen;
+    },
+  };
+}
+
 /** Asserts that no secret is in the output, and no stack trace. */
 export function assertOutputClean(result: RunResult, options: RunOptions = {}): void {
   for (const secret of options.secrets ?? []) {
@@ -194,6 +222,7 @@ export function spawnCli(home: Home, args: string[], options: RunOptions = {}): 
   }).spawn();
   const secrets = options.secrets ?? [];
   assertArgvClean(child.pid, secrets);
+  const argvWatch = watchArgv(child.pid, secrets);
   let killed = false;
   const watchdog = setTimeout(() => {
     killed = true;
@@ -267,6 +296,8 @@ export function spawnCli(home: Home, args: string[], options: RunOptions = {}): 
     async finish() {
       const status = await child.status;
       clearTimeout(watchdog);
+      const argvSeen = argvWatch.stop();
+      assert(argvSeen.length === 0, `a secret is in the argv of a child: ${argvSeen[0]}…`);
       await Promise.all([stdoutDone, stderrDone, initial]);
       if (options.interactive) await writer!.close().catch(() => {});
       const result = { code: status.code, stdout, stderr };

@@ -54,9 +54,9 @@ export function isLoopbackRedirect(uri: string): boolean {
 }
 
 /**
- * Whether `client` may use `redirectUri`: an exact match of a registered URI, or for a public
- * client a loopback URI that differs only in its port (or any loopback URI when none is
- * registered).
+ * Whether `client` may use `redirectUri`: an exact match of a registered URI, or a loopback
+ * URI that differs from a registered loopback URI only in its port (RFC 8252 §7.3, for any
+ * client), or for a public client without a list any loopback URI.
  *
  * @param client The client making the request.
  * @param redirectUri The `redirect_uri` parameter.
@@ -64,8 +64,8 @@ export function isLoopbackRedirect(uri: string): boolean {
  */
 export function redirectAllowed(client: ResolvedClient, redirectUri: string): boolean {
   if (client.redirectUris?.includes(redirectUri)) return true;
-  if (client.clientSecret !== undefined || !isLoopbackRedirect(redirectUri)) return false;
-  if (client.redirectUris === undefined) return true;
+  if (!isLoopbackRedirect(redirectUri)) return false;
+  if (client.redirectUris === undefined) return client.clientSecret === undefined;
   const withoutPort = (uri: string): string => {
     const url = new URL(uri);
     url.port = "";
