@@ -22,7 +22,8 @@ import { readStdinBytes } from "../stdin.ts";
  * @example
  * ```ts
  * import { targetUrl } from "./fetch.ts";
- * console.assert(targetUrl("v1/me?x=1", ["https://api.example.org"]).href === "https://api.example.org/v1/me?x=1");
+ * const url = targetUrl("v1/me?x=1", ["https://api.example.org"]);
+ * if (url.href !== "https://api.example.org/v1/me?x=1") throw new Error(url.href);
  * ```
  */
 export function targetUrl(target: string, apiOrigins: readonly string[]): URL {
@@ -97,7 +98,9 @@ export const command: Command = {
   summary: "Send an authenticated request to one of the profile's API origins.",
   description:
     `Anything but the profile's API origins is refused before sending (exit 2). A PATH is joined to
-the first API origin. The response body goes to stdout; an HTTP error status exits 1. With -d the
+the first API origin. Redirects are followed only to http: and https: (anything else fails, exit
+3), and no hop after the first one off the origin carries the token or your -H Authorization and
+Cookie. The response body goes to stdout; an HTTP error status exits 1. With -d the
 method defaults to POST and the content type to application/json when the data is JSON, else
 application/x-www-form-urlencoded (as curl does).`,
   options: {
