@@ -18,7 +18,7 @@
  */
 
 import meta from "./deno.json" with { type: "json" };
-import { AuthError, setLogger } from "./mod.ts";
+import { AuthError, hideSecretEnvironment, setLogger } from "./mod.ts";
 import { loadParser, parseCommandLine, splitCommand, usageError } from "./cli/args.ts";
 import { type Command, commandHelp, type Context } from "./cli/command.ts";
 import { COMMANDS } from "./cli/commands.ts";
@@ -118,4 +118,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // Secrets read from the environment stay readable to Latchkey but leave the environment, so
+  // nothing started later inherits them.
+  hideSecretEnvironment();
+  Deno.exit(await main(Deno.args));
+}

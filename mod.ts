@@ -71,6 +71,7 @@ export {
   resolveSettings,
 } from "./src/resolve.ts";
 export { redact, Secret } from "./src/secret.ts";
+export { hideSecretEnvironment, secretEnvGet } from "./src/secret_env.ts";
 export { checkCredentialSyntax, checkTokenSyntax, type TokenKind } from "./src/token_syntax.ts";
 export { type Renewer, Session, type SessionOptions, type TokenRequest } from "./src/session.ts";
 export { FileStore, type FileStoreOptions } from "./src/store/file.ts";

@@ -10,6 +10,7 @@ import {
   AuthError,
   type Credential,
   credentialToTokenJson,
+  secretEnvGet,
   TokenFileStore,
 } from "../../mod.ts";
 import { expectPositionals, stringValue, usageError } from "../args.ts";
@@ -96,7 +97,7 @@ lock, and prints nothing on stdout.`,
     // so the environment's client secret is passed on explicitly.
     const clientSecret = v["client-secret-stdin"] === true
       ? await readSecret("client secret", ctx.out)
-      : Deno.env.get("LATCHKEY_CLIENT_SECRET") || undefined;
+      : secretEnvGet("LATCHKEY_CLIENT_SECRET") || undefined;
     const settings = {
       ...(stringValue(v, "issuer") ? { issuer: stringValue(v, "issuer") } : {}),
       ...(stringValue(v, "client-id") ? { clientId: stringValue(v, "client-id") } : {}),

@@ -187,3 +187,21 @@ Deno.test({
     assert(seen.length > 0, "the watcher saw the grandchild's argv");
   },
 });
+
+Deno.test("once hidden, a secret variable is read by Latchkey but inherited by no child", async () => {
+  const { hideSecretEnvironment, secretEnvGet } = await import("../../src/secret_env.ts");
+  const { envGet } = await import("../../src/env.ts");
+  const secret = canary("hidden-refresh-token");
+  Deno.env.set("LATCHKEY_REFRESH_TOKEN", secret);
+  try {
+    assert(hideSecretEnvironment().includes("LATCHKEY_REFRESH_TOKEN"), "taken out");
+    assertEquals(Deno.env.get("LATCHKEY_REFRESH_TOKEN"), undefined);
+    assertEquals(secretEnvGet("LATCHKEY_REFRESH_TOKEN"), secret);
+    assertEquals(envGet("LATCHKEY_REFRESH_TOKEN"), secret); // what the resolver reads with
+    // a child started with no environment option at all
+    const out = await new Deno.Command("env", { stdout: "piped" }).output();
+    assert(!new TextDecoder().decode(out.stdout).includes(secret), "the child inherited it");
+  } finally {
+    Deno.env.delete("LATCHKEY_REFRESH_TOKEN");
+  }
+});
