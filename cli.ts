@@ -22,7 +22,7 @@ import { AuthError, hideSecretEnvironment, setLogger } from "./mod.ts";
 import { loadParser, parseCommandLine, splitCommand, usageError } from "./cli/args.ts";
 import { type Command, commandHelp, type Context } from "./cli/command.ts";
 import { COMMANDS } from "./cli/commands.ts";
-import { exitCodeOf, reportError } from "./cli/errors.ts";
+import { exitCodeOf, isBrokenPipe, reportError } from "./cli/errors.ts";
 import { mainHelp } from "./cli/help.ts";
 import { Output } from "./cli/output.ts";
 import { restoreTerminal } from "./cli/stdin.ts";
@@ -110,6 +110,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(ctx, parsed);
   } catch (error) {
     const reason = controller.signal.aborted ? controller.signal.reason : error;
+    if (isBrokenPipe(reason)) return 0; // the reader of stdout stopped early (`| head`)
     reportError(out, reason);
     return exitCodeOf(reason);
   } finally {

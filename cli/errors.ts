@@ -40,6 +40,28 @@ const REFUSALS = new Set([
 const NETWORK_FAILURE = /fetch|network|connect|request|dns|socket|timed out|unreachable|refused/i;
 
 /**
+ * Whether an error is a write to a stdout its reader has closed (`latchkey
+ * fetch … | head -1`): the reader had what it wanted, so the CLI ends quietly
+ * with exit 0, as curl and gh do.
+ *
+ * @param error What was thrown.
+ * @returns `true` for a broken pipe, however wrapped.
+ *
+ * @example
+ * ```ts
+ * import { isBrokenPipe } from "./errors.ts";
+ * const error = new Error("write failed", { cause: new Deno.errors.BrokenPipe("os error 32") });
+ * if (!isBrokenPipe(error) || isBrokenPipe(new Error("other"))) throw new Error("wrong");
+ * ```
+ */
+export function isBrokenPipe(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof Deno.errors.BrokenPipe) return true;
+  }
+  return false;
+}
+
+/**
  * The exit code for an error.
  *
  * @param error What was thrown.
