@@ -83,7 +83,7 @@ export function configPath(): string {
  */
 export async function readConfig(): Promise<LatchkeyConfig> {
   const path = configPath();
-  const file = await readIfExists(path);
+  const file = await readIfExists(path, { what: "config file", code: "CONFIG_INVALID" });
   if (!file) return { profiles: {} };
   let json: Record<string, unknown>;
   try {

@@ -44,6 +44,12 @@ documented with startMockProvider in @latchkey/latchkey/testing. Test hooks live
     const provider = await startMockProvider({
       port,
       ...(ttl !== undefined ? { accessTokenTtl: ttl } : {}),
+    }).catch((error) => {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      throw usageError(
+        `port ${port} on 127.0.0.1 is in use`,
+        "pick another with --port N, or leave --port out for a free one",
+      );
     });
     const stopped = Promise.withResolvers<number>();
     const onTerm = () => stopped.resolve(0);

@@ -7,7 +7,7 @@
  */
 
 import { basename, dirname, join } from "./path.ts";
-import { AuthError } from "../errors.ts";
+import { AuthError, type AuthErrorCode } from "../errors.ts";
 
 /** Mode of every file Latchkey writes. */
 export const FILE_MODE = 0o600;
@@ -280,23 +280,67 @@ export async function readIfExistsNoFollow(
   return { text: await readAll(opened), info: await opened.stat() };
 }
 
+/** What a file read by {@linkcode readIfExists} is, for the error that names it. */
+export interface ReadFileOptions {
+  /** What the file is (`token file`, `config file`). @default {"file"} */
+  what?: string;
+  /** The code of the error when it cannot be read. @default {"BAD_TOKEN_FILE"} */
+  code?: AuthErrorCode;
+}
+
 /**
- * Reads a file if it exists.
+ * Reads a file if it exists. A path that is a directory or another
+ * non-regular file, or one the OS refuses to open, is an {@linkcode AuthError}
+ * naming the path, never a bare OS error.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "../errors.ts";
+ * import { readIfExists } from "./secure.ts";
+ * const dir = await Deno.makeTempDir();
+ * if (await readIfExists(`${dir}/missing`) !== undefined) throw new Error("not missing");
+ * const refused = await readIfExists(dir, { what: "token file" }).catch((e) => e);
+ * if (!(refused instanceof AuthError) || !refused.message.includes(dir)) throw refused;
+ * await Deno.remove(dir);
+ * ```
  *
  * @param path The file.
+ * @param options What the file is, for the message, and the error's code.
  * @returns Its text and stat, or `undefined` when it does not exist.
+ * @throws {AuthError} The given code (`BAD_TOKEN_FILE` by default) when it
+ * is not a regular file; `PERMISSION_DENIED` when the OS refuses to open it.
  */
 export async function readIfExists(
   path: string,
+  options: ReadFileOptions = {},
 ): Promise<{ text: string; info: Deno.FileInfo } | undefined> {
+  const what = options.what ?? "file";
+  let file: Deno.FsFile;
   try {
-    using file = await Deno.open(path, { read: true });
-    const info = await file.stat();
-    return { text: await readAll(file), info };
+    file = await Deno.open(path, { read: true });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new AuthError("PERMISSION_DENIED", `Cannot read ${what} "${path}": permission denied`, {
+        cause: error,
+        hint: `check its owner and mode: ls -l '${path}'`,
+      });
+    }
     throw error;
   }
+  using opened = file;
+  const info = await opened.stat();
+  if (!info.isFile) {
+    const kind = info.isDirectory ? "a directory" : "not a regular file";
+    throw new AuthError(
+      options.code ?? "BAD_TOKEN_FILE",
+      `Cannot read ${what} "${path}": it is ${kind}`,
+      {
+        hint: `a ${what} is a regular file: give its path, or move '${path}' out of the way`,
+      },
+    );
+  }
+  return { text: await readAll(opened), info };
 }
 
 async function readAll(file: Deno.FsFile): Promise<string> {

@@ -56,7 +56,7 @@ export function pythonJson(value: unknown): string {
  * @throws {AuthError} `BAD_TOKEN_FILE` when it is not a JSON object.
  */
 export async function readJsonObject(path: string): Promise<Record<string, unknown> | undefined> {
-  const file = await readIfExists(path);
+  const file = await readIfExists(path, { what: "credential file" });
   if (!file) return undefined;
   try {
     assertPrivateFile(path, file.info);

@@ -109,7 +109,7 @@ export class TokenFileStore implements CredentialStore {
    * @throws {AuthError} `BAD_TOKEN_FILE`, `INSECURE_PERMISSIONS`, `CONFLICTING_CREDENTIALS`.
    */
   async read(): Promise<Credential | undefined> {
-    const file = await readIfExists(this.path);
+    const file = await readIfExists(this.path, { what: "token file" });
     if (!file) return undefined;
     await this.#checkMode(file.info);
     const parsed = this.#detect(parseJsonObject(file.text, this.path));
@@ -129,7 +129,7 @@ export class TokenFileStore implements CredentialStore {
    */
   async write(_key: string, credential: Credential): Promise<void> {
     const target = await Deno.realPath(this.path).catch(() => this.path);
-    const current = await readIfExists(target);
+    const current = await readIfExists(target, { what: "token file" });
     const base: TokenFileData = current
       ? this.#detect(parseJsonObject(current.text, this.path))
       : this.#last ?? {
@@ -184,7 +184,7 @@ export class TokenFileStore implements CredentialStore {
    * @returns `[""]` when the file exists, else `[]`.
    */
   async list(): Promise<string[]> {
-    return (await readIfExists(this.path)) ? [""] : [];
+    return (await readIfExists(this.path, { what: "token file" })) ? [""] : [];
   }
 
   #detect(data: Record<string, unknown>): TokenFileData {
