@@ -18,7 +18,7 @@
  */
 
 import meta from "./deno.json" with { type: "json" };
-import { AuthError, hideSecretEnvironment, setLogger } from "./mod.ts";
+import { AuthError, hideSecretEnvironment, readConfig, setLogger } from "./mod.ts";
 import { loadParser, parseCommandLine, splitCommand, usageError } from "./cli/args.ts";
 import { type Command, commandHelp, type Context } from "./cli/command.ts";
 import { COMMANDS } from "./cli/commands.ts";
@@ -45,6 +45,26 @@ function closest(name: string): string | undefined {
     return row[b.length]!;
   };
   return Object.keys(COMMANDS).find((command) => distance(name, command) <= 2);
+}
+
+/** The commands that may name a profile that does not exist yet: they create it. */
+const CREATES_PROFILE: ReadonlySet<string> = new Set(["login", "save-token", "mock-server"]);
+
+/**
+ * Refuses a `--profile` that names no saved profile (a typo would otherwise read as "not logged
+ * in", or as a logout with nothing to do), listing the known ones. `default` always exists.
+ */
+async function assertKnownProfile(name: string): Promise<void> {
+  if (name === "default") return;
+  const config = await readConfig();
+  if (config.profiles[name] || config.default === name) return;
+  const known = Object.keys(config.profiles).sort();
+  throw usageError(
+    `no profile "${name}"`,
+    known.length
+      ? `known profiles: ${known.join(", ")}; \`latchkey --profile ${name} login …\` creates it`
+      : `\`latchkey --profile ${name} login …\` creates it`,
+  );
 }
 
 /**
@@ -100,6 +120,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!command) {
       out.prompt(mainHelp() + "\n");
       return 2;
+    }
+    if (globals.profile !== undefined && !CREATES_PROFILE.has(command.name)) {
+      await assertKnownProfile(globals.profile);
     }
     const ctx: Context = {
       profile: globals.profile,

@@ -10,7 +10,9 @@ import {
   type AuthStatus,
   type Credential,
   type LoginFlow,
+  readConfig,
   saveProfile,
+  setDefaultProfile,
   type StoreName,
 } from "../../mod.ts";
 import {
@@ -150,7 +152,29 @@ With --preset, the login of that service's own client, with its files and keycha
     const auth = new Auth({ ...options, store: concrete });
     const before = await auth.status();
     const saved = await auth.storedCredential();
+    const config = await readConfig();
+    const savedIssuer = config.profiles[before.profile]?.issuer;
+    const flag = ctx.profile === undefined ? "" : ` --profile ${ctx.profile}`;
+    if (
+      v.force !== true && saved && savedIssuer && before.issuer &&
+      trimSlash(savedIssuer) !== trimSlash(before.issuer)
+    ) {
+      // A login elsewhere would silently end this one: say how to replace it, or keep both.
+      throw usageError(
+        `profile "${before.profile}" is logged in to ${savedIssuer}, not ${before.issuer}`,
+        `\`latchkey${flag} login --force …\` replaces that login; \`latchkey --profile NEW login …\` keeps both`,
+      );
+    }
     if (v.force !== true && stillValid(saved, before.issuer)) {
+      const known = config.profiles[before.profile]?.apiOrigins ?? [];
+      const added = before.apiOrigins.filter((origin) => !known.includes(origin));
+      if (api.length && added.length) {
+        // `login --api ORIGIN` on a logged-in profile adds the origin, without a new sign-in.
+        await saveProfile(before.profile, { apiOrigins: [...known, ...added] });
+        out.info(`Added ${added.join(", ")} to the API origins of profile "${before.profile}"`);
+        if (ctx.json) out.json(await auth.status());
+        return 0;
+      }
       const subject = saved?.subject;
       const who = subject ? ` as ${subject}` : "";
       const expiresIn = saved?.expiresIn();
@@ -203,6 +227,16 @@ With --preset, the login of that service's own client, with its files and keycha
       out.green("✓") +
         ` Logged in to ${status.issuer}${who} (profile "${status.profile}", ${concrete} store)`,
     );
+    if (config.default === undefined && status.profile !== "default") {
+      // The first named login, with no default set and no "default" profile in use, becomes the
+      // default, so the next command without --profile uses it (as gh's first login does).
+      if (!config.profiles.default) {
+        await setDefaultProfile(status.profile);
+        out.info(
+          `Profile "${status.profile}" is now the default (\`latchkey profiles use NAME\` switches)`,
+        );
+      }
+    }
     if (status.apiOrigins.length === 0) {
       out.warn("the profile has no API origins: nothing will receive its token (add --api ORIGIN)");
     }

@@ -10,7 +10,13 @@ import { expectPositionals } from "../args.ts";
 import type { Command, Context } from "../command.ts";
 import { presetOptions, runPreset } from "../preset.ts";
 
-async function logoutOne(ctx: Context, profile: string | undefined): Promise<void> {
+/**
+ * Logs one profile out, saying what was done (also used by `profiles remove`).
+ *
+ * @param ctx The command's context.
+ * @param profile The profile; the active one when `undefined`.
+ */
+export async function logoutOne(ctx: Context, profile: string | undefined): Promise<void> {
   const auth = new Auth({ profile });
   const { profile: name } = await auth.status();
   const result = await auth.logout();

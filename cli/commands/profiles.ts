@@ -1,29 +1,52 @@
 /**
  * `latchkey profiles`: lists the saved profiles; `profiles use NAME` makes one
- * the default.
+ * the default; `profiles remove NAME` logs it out and forgets it.
  *
  * @module
  */
 
-import { readConfig, setDefaultProfile } from "../../mod.ts";
+import { readConfig, removeProfile, setDefaultProfile } from "../../mod.ts";
 import { expectPositionals, usageError } from "../args.ts";
 import type { Command } from "../command.ts";
+import { logoutOne } from "./logout.ts";
 
 export const command: Command = {
   name: "profiles",
-  usage: "[use NAME]",
-  summary: "List the saved profiles, or switch the default with `profiles use NAME`.",
+  usage: "[use NAME | remove NAME]",
+  summary:
+    "List the saved profiles, switch the default with `profiles use NAME`, or `profiles remove NAME`.",
   description:
     `The active profile (marked *) is --profile, else LATCHKEY_PROFILE, else the saved default,
-else "default". --json prints {"active", "default", "profiles": [{"name", "issuer", "clientId",
+else "default". \`profiles remove NAME\` logs the profile out (revoking its tokens where the
+provider allows) and deletes its settings. --json prints {"active", "default", "profiles": [{"name", "issuer", "clientId",
 "scope", "audience", "apiOrigins", "store", "active"}]}.`,
   options: {},
-  examples: ["latchkey profiles", "latchkey profiles use work", "latchkey profiles --json"],
+  examples: [
+    "latchkey profiles",
+    "latchkey profiles use work",
+    "latchkey profiles remove old",
+    "latchkey profiles --json",
+  ],
 
   async run(ctx, args) {
     expectPositionals(args, "profiles", 0, 2);
     const [action, name] = args.positionals;
     if (action !== undefined) {
+      if (action === "remove") {
+        if (name === undefined) throw usageError('"profiles remove" needs a profile name');
+        const config = await readConfig();
+        if (!config.profiles[name]) {
+          const known = Object.keys(config.profiles).sort();
+          throw usageError(
+            `no profile "${name}"`,
+            known.length ? `known profiles: ${known.join(", ")}` : "there are no saved profiles",
+          );
+        }
+        await logoutOne(ctx, name);
+        await removeProfile(name);
+        ctx.out.info(`Removed profile "${name}"`);
+        return 0;
+      }
       if (action !== "use") {
         throw usageError(
           `unknown action "${action}" for "profiles"`,

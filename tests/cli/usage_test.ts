@@ -1,7 +1,7 @@
 // Help, version, and the one-line usage errors (exit 2) of the CLI.
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { COMMANDS } from "../../cli/commands.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { makeHome, runCli, show, writeConfig } from "./helpers.ts";
 
 Deno.test("every command has --help with a usage line and an example, on stdout", async () => {
   await using home = await makeHome();
@@ -89,6 +89,7 @@ Deno.test("latchkey without a command prints the help on stderr and exits 2", as
 
 Deno.test("global flags work before and after the command", async () => {
   await using home = await makeHome();
+  await writeConfig(home, { work: { issuer: "https://id.example.org", clientId: "cli" } });
   const [before, after] = await Promise.all([
     runCli(home, ["--profile", "work", "--json", "status"]),
     runCli(home, ["status", "--json", "--profile=work"]),
