@@ -94,7 +94,8 @@ With --preset, the login of that service's own client, with its files and keycha
     store: {
       type: "string",
       value: "STORE",
-      description: "where the credential rests: auto (default), keyring or file",
+      description:
+        "auto (default: keyring if available, else file), keyring, file, redis or kv (fleets: LATCHKEY_REDIS_URL, LATCHKEY_KV_PATH)",
     },
     "client-secret-stdin": { type: "boolean", description: "read the client secret from stdin" },
     username: { type: "string", value: "U", description: "the user name (password flow)" },

@@ -7,6 +7,7 @@
 import { Auth } from "../../mod.ts";
 import { expectPositionals, secondsValue } from "../args.ts";
 import type { Command } from "../command.ts";
+import { formatDuration } from "../output.ts";
 import { presetOptions, runPreset } from "../preset.ts";
 
 export const command: Command = {
@@ -22,7 +23,8 @@ cave/chunkedgraph token, the Descartes Labs token, the Anaconda API key.`,
     "min-ttl": {
       type: "string",
       value: "S",
-      description: "refresh first unless the token is valid for at least S seconds",
+      description:
+        "refresh first unless the token is valid for at least S seconds (exit 1 if even a fresh one is not)",
     },
     ...presetOptions("host", "domain", "token-file", "key"),
   },
@@ -42,6 +44,17 @@ cave/chunkedgraph token, the Descartes Labs token, the Anaconda API key.`,
       ...(minTtl !== undefined ? { minTtl } : {}),
       signal: ctx.signal,
     });
+    const left = minTtl === undefined ? undefined : (await auth.credential())?.expiresIn();
+    if (minTtl !== undefined && left !== undefined && left < minTtl) {
+      // Even a fresh token lives shorter than asked: a script relying on it would fail later.
+      ctx.out.error(
+        `the token is valid for ${
+          formatDuration(left)
+        }, less than --min-ttl ${minTtl} (even just renewed)`,
+        "the provider issues shorter tokens: ask for less with --min-ttl",
+      );
+      return 1;
+    }
     if (!ctx.json) {
       ctx.out.result(token);
       return 0;

@@ -52,6 +52,19 @@ Deno.test("token --min-ttl refreshes first and saves the rotated refresh token",
   assertEquals(saved.access_token, result.stdout.trim());
 });
 
+Deno.test("token --min-ttl that even a fresh token cannot meet exits 1 with the lifetime it got", async () => {
+  await using provider = await startMockProvider({ accessTokenTtl: 20 });
+  const { home, tokens } = await loggedInHome(provider, { ttl: 20 });
+  await using _ = home;
+  const result = await runCli(home, ["token", "--min-ttl", "5000"], {
+    secrets: tokenSecrets(tokens),
+  });
+  assertEquals(result.code, 1, show(result));
+  assertEquals(result.stdout, "", "no token a script would rely on");
+  assertStringIncludes(result.stderr, "less than --min-ttl 5000");
+  assert(/valid for (1\d|20) s/.test(result.stderr), show(result));
+});
+
 Deno.test("status --json has every field of the contract and no secret", async () => {
   await using provider = await startMockProvider();
   const { home, tokens, credentialPath } = await loggedInHome(provider);

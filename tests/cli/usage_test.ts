@@ -99,3 +99,12 @@ Deno.test("global flags work before and after the command", async () => {
     assertEquals(JSON.parse(result.stdout).profile, "work");
   }
 });
+
+Deno.test("login --help names every store the parser accepts", async () => {
+  await using home = await makeHome();
+  const help = await runCli(home, ["login", "--help"]);
+  const line = help.stdout.split("\n").find((l) => l.includes("--store STORE"))!;
+  for (const store of ["auto", "keyring", "file", "redis", "kv"]) {
+    assert(new RegExp(`\\b${store}\\b`).test(line), `${store} in: ${line}`);
+  }
+});
