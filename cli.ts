@@ -110,7 +110,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     out = new Output({ quiet: globals.quiet, verbose: globals.verbose });
     setLogger({ warn: (message) => out.warn(message), debug: (message) => out.debug(message) });
     if (globals.version) {
-      out.result(`latchkey ${meta.version} (deno ${Deno.version.deno})`);
+      if (globals.json) out.json({ version: meta.version, deno: Deno.version.deno });
+      else out.result(`latchkey ${meta.version} (deno ${Deno.version.deno})`);
       return 0;
     }
     if (globals.help) {

@@ -137,6 +137,9 @@ application/x-www-form-urlencoded (as curl does).`,
   async run(ctx, args) {
     expectPositionals(args, "fetch", 1, 1);
     const v = args.values;
+    if (ctx.json) {
+      throw usageError("--json does not apply to fetch: the response body is printed as it came");
+    }
     const auth = new Auth({ profile: ctx.profile });
     const { apiOrigins } = await auth.status();
     const url = targetUrl(args.positionals[0]!, apiOrigins);

@@ -28,6 +28,7 @@ import { formatDuration } from "../output.ts";
 import { presetOptions, runPreset } from "../preset.ts";
 import { loginPrompter } from "../prompt.ts";
 import { readHidden, readLine, readSecret, readStdinText } from "../stdin.ts";
+import { saveProfileToken } from "./save_token.ts";
 
 const FLOWS: readonly LoginFlow[] = ["device", "browser", "client_credentials", "password"];
 const STORES: readonly StoreName[] = ["auto", "keyring", "file", "redis", "kv"];
@@ -98,6 +99,11 @@ With --preset, the login of that service's own client, with its files and keycha
         "auto (default: keyring if available, else file), keyring, file, redis or kv (fleets: LATCHKEY_REDIS_URL, LATCHKEY_KV_PATH)",
     },
     "client-secret-stdin": { type: "boolean", description: "read the client secret from stdin" },
+    "with-token": {
+      type: "boolean",
+      description:
+        "save a token read from stdin instead of signing in (as gh auth login --with-token)",
+    },
     username: { type: "string", value: "U", description: "the user name (password flow)" },
     "password-stdin": {
       type: "boolean",
@@ -121,6 +127,23 @@ With --preset, the login of that service's own client, with its files and keycha
     if (preset !== undefined) return preset;
     expectPositionals(args, "login", 0, 0);
     const v = args.values;
+    if (v["with-token"] === true) {
+      for (const other of ["flow", "client-secret-stdin", "password-stdin", "username", "store"]) {
+        if (v[other] !== undefined) {
+          throw usageError(`--with-token and --${other} do not go together`);
+        }
+      }
+      const settings = {
+        issuer: stringValue(v, "issuer"),
+        clientId: stringValue(v, "client-id"),
+        scope: stringValue(v, "scope"),
+        audience: stringValue(v, "audience"),
+      };
+      if (Object.values(settings).some((value) => value !== undefined)) {
+        await saveProfile(ctx.profile ?? (await new Auth({}).status()).profile, settings);
+      }
+      return await saveProfileToken(ctx, stringList(v, "api"));
+    }
     const flow = choiceValue(v, "flow", FLOWS);
     const store = choiceValue(v, "store", STORES);
     const timeout = secondsValue(v, "timeout") ?? DEFAULT_TIMEOUT;

@@ -5,9 +5,16 @@
  * @module
  */
 
-import { Auth, Credential, credentialFromTokenJson, TokenFileStore } from "../../mod.ts";
-import { expectPositionals, stringValue, usageError } from "../args.ts";
-import type { Command } from "../command.ts";
+import {
+  Auth,
+  Credential,
+  credentialFromTokenJson,
+  readConfig,
+  saveProfile,
+  TokenFileStore,
+} from "../../mod.ts";
+import { expectPositionals, stringList, stringValue, usageError } from "../args.ts";
+import type { Command, Context } from "../command.ts";
 import { readSecret } from "../stdin.ts";
 
 /**
@@ -44,7 +51,7 @@ async function saveToFile(path: string, key: string, credential: Credential): Pr
 
 export const command: Command = {
   name: "save-token",
-  usage: "[--file F] [--key K]",
+  usage: "[--api ORIGIN]… | --file F [--key K]",
   summary: "Store a token read from stdin, for the profile or into a secret JSON file.",
   description:
     `Reads a bare token (or an OAuth token JSON object, e.g. the output of \`latchkey refresh\`)
@@ -55,6 +62,12 @@ other keys.`,
   options: {
     file: { type: "string", value: "F", description: "a secret JSON file instead of the profile" },
     key: { type: "string", value: "K", description: 'the key in the file (default "token")' },
+    api: {
+      type: "string",
+      multiple: true,
+      value: "ORIGIN",
+      description: "an API origin that gets the token (added to the profile's; repeatable)",
+    },
   },
   examples: [
     "pbpaste | latchkey save-token",
@@ -65,23 +78,47 @@ other keys.`,
     expectPositionals(args, "save-token", 0, 0);
     const file = stringValue(args.values, "file");
     const key = stringValue(args.values, "key");
+    const api = stringList(args.values, "api");
     if (key !== undefined && file === undefined) throw usageError("--key needs --file");
-    const credential = parseTokenInput(await readSecret("token", ctx.out));
+    if (api.length && file !== undefined) {
+      throw usageError("--api applies to a profile, not --file");
+    }
     if (file !== undefined) {
+      const credential = parseTokenInput(await readSecret("token", ctx.out));
       const path = await saveToFile(file, key ?? "token", credential);
       ctx.out.info(`Saved the token in "${path}"`);
+      if (ctx.json) ctx.out.json({ path });
       return 0;
     }
-    const auth = new Auth({ profile: ctx.profile });
-    const status = await auth.status();
-    await auth.save(credential.with({
-      issuer: credential.issuer ?? status.issuer ?? undefined,
-      clientId: credential.clientId ?? status.clientId ?? undefined,
-    }));
-    const after = await auth.status();
-    ctx.out.info(
-      `Saved the token for profile "${after.profile}" (${after.path ?? after.source})`,
-    );
-    return 0;
+    return await saveProfileToken(ctx, api);
   },
 };
+
+/**
+ * Saves a token read from stdin as the profile's credential, adding `api` to
+ * its API origins (`save-token`, `login --with-token`).
+ *
+ * @param ctx The command's context.
+ * @param api API origins to add to the profile.
+ * @returns The exit code.
+ */
+export async function saveProfileToken(ctx: Context, api: readonly string[]): Promise<number> {
+  const credential = parseTokenInput(await readSecret("token", ctx.out));
+  // an Auth given the origins checks and normalises them before anything is saved
+  const auth = new Auth({ profile: ctx.profile, ...(api.length ? { apiOrigins: [...api] } : {}) });
+  const status = await auth.status();
+  await auth.save(credential.with({
+    issuer: credential.issuer ?? status.issuer ?? undefined,
+    clientId: credential.clientId ?? status.clientId ?? undefined,
+  }));
+  if (api.length) {
+    const known = (await readConfig()).profiles[status.profile]?.apiOrigins ?? [];
+    await saveProfile(status.profile, {
+      apiOrigins: [...new Set([...known, ...status.apiOrigins])],
+    });
+  }
+  const after = await new Auth({ profile: ctx.profile }).status();
+  ctx.out.info(`Saved the token for profile "${after.profile}" (${after.path ?? after.source})`);
+  if (ctx.json) ctx.out.json(after);
+  return 0;
+}

@@ -108,3 +108,23 @@ Deno.test("login --help names every store the parser accepts", async () => {
     assert(new RegExp(`\\b${store}\\b`).test(line), `${store} in: ${line}`);
   }
 });
+
+Deno.test("--json prints JSON where it means something and is refused where it does not", async () => {
+  await using home = await makeHome();
+  const [version, logout, fetched] = await Promise.all([
+    runCli(home, ["-V", "--json"]),
+    runCli(home, ["logout", "--json"]),
+    runCli(home, ["fetch", "--json", "/x"]),
+  ]);
+  assertEquals(version.code, 0, show(version));
+  assertEquals(Object.keys(JSON.parse(version.stdout)), ["version", "deno"]);
+  assertEquals(logout.code, 0, show(logout));
+  assertEquals(JSON.parse(logout.stdout), {
+    profile: "default",
+    revoked: false,
+    deleted: false,
+    warning: null,
+  });
+  assertEquals(fetched.code, 2, show(fetched));
+  assertStringIncludes(fetched.stderr, "--json does not apply to fetch");
+});
