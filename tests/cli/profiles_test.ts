@@ -113,3 +113,29 @@ Deno.test("profiles remove NAME logs the profile out and forgets it", async () =
   const again = await runCli(home, ["profiles", "remove", "work"]);
   assertEquals(again.code, 2, show(again));
 });
+
+Deno.test("status --all shows every profile and exits 1 unless all are logged in", async () => {
+  await using provider = await serviceProvider();
+  await using home = await makeHome();
+  assertEquals((await login(home, provider, "--profile", "work")).code, 0);
+  assertEquals((await login(home, provider, "--profile", "lab")).code, 0);
+  const both = await runCli(home, ["status", "--all", "--json"]);
+  assertEquals(both.code, 0, show(both));
+  const listed = JSON.parse(both.stdout).profiles;
+  assertEquals(listed.map((s: { profile: string }) => s.profile), ["lab", "work"]);
+  assertEquals((await runCli(home, ["--profile", "lab", "logout"])).code, 0);
+  const one = await runCli(home, ["status", "--all"]);
+  assertEquals(one.code, 1, show(one));
+  assertStringIncludes(one.stdout, "work");
+  assertStringIncludes(one.stderr, 'Not logged in: "lab"');
+});
+
+Deno.test("the not-logged-in hint of status keeps the --profile in use", async () => {
+  await using provider = await serviceProvider();
+  await using home = await makeHome();
+  assertEquals((await login(home, provider, "--profile", "work")).code, 0);
+  assertEquals((await runCli(home, ["--profile", "work", "logout"])).code, 0);
+  const result = await runCli(home, ["--profile", "work", "status"]);
+  assertEquals(result.code, 1, show(result));
+  assertStringIncludes(result.stderr, "run `latchkey --profile work login`");
+});
