@@ -65,17 +65,41 @@ async function refreshFrom(
   return next;
 }
 
+/** `refresh` without a token file: renews the profile's credential now, in its store. */
+async function refreshProfile(ctx: Context): Promise<number> {
+  const auth = new Auth({ profile: ctx.profile });
+  const before = await auth.credential();
+  if (!before?.refreshable) {
+    const flag = ctx.profile === undefined ? "" : ` --profile ${ctx.profile}`;
+    const { profile } = await auth.status();
+    throw new AuthError(
+      "LOGIN_REQUIRED",
+      `Profile "${profile}" has ${before ? "no means of renewal" : "no credential"} to refresh`,
+      { hint: `run \`latchkey${flag} login\`` },
+    );
+  }
+  // asking for more lifetime than any token has renews now, once
+  await auth.token({ minTtl: Number.MAX_SAFE_INTEGER, signal: ctx.signal });
+  const next = await auth.credential();
+  if (!next?.accessToken) throw new AuthError("BAD_RESPONSE", "Cannot refresh: no access token");
+  await privateStdout();
+  ctx.out.result(JSON.stringify(credentialToTokenJson(next), null, 2));
+  return 0;
+}
+
 export const command: Command = {
   name: "refresh",
-  usage: "--token-file F [--in-place] [--issuer URL] [--client-id ID]",
-  summary: "Refresh the token in a token file; print the new OAuth token JSON.",
+  usage: "[--token-file F [--in-place] [--issuer URL] [--client-id ID]]",
+  summary:
+    "Refresh the profile's token, or the one in a token file; print the new OAuth token JSON.",
   description:
     `For batch jobs: no terminal, no config and no browser needed. The issuer and client id come
 from the flags, else the file, else LATCHKEY_ISSUER / LATCHKEY_CLIENT_ID, else the profile. A
 confidential client's secret comes from LATCHKEY_CLIENT_SECRET or --client-secret-stdin. The
 printed JSON holds the rotated refresh token (stdout redirected to a file makes that file 0600);
 --in-place instead rewrites F atomically (mode 0600, its format and other keys kept) under a
-lock, and prints nothing on stdout.`,
+lock, and prints nothing on stdout. Without --token-file, the profile's credential is renewed now,
+in its store, and printed the same way.`,
   options: {
     "token-file": { type: "string", value: "F", description: "the token file to refresh from" },
     "in-place": { type: "boolean", description: "rewrite F instead of printing" },
@@ -84,6 +108,7 @@ lock, and prints nothing on stdout.`,
     "client-secret-stdin": { type: "boolean", description: "read a client secret from stdin" },
   },
   examples: [
+    "latchkey refresh",
     "latchkey refresh --token-file old.json > new.json",
     "latchkey refresh --token-file ~/.freva-login-token.json --in-place",
   ],
@@ -92,7 +117,10 @@ lock, and prints nothing on stdout.`,
     expectPositionals(args, "refresh", 0, 0);
     const v = args.values;
     const path = stringValue(v, "token-file");
-    if (!path) throw usageError('"refresh" needs --token-file F', "see `latchkey refresh --help`");
+    if (!path) {
+      if (v["in-place"] === true) throw usageError("--in-place needs --token-file F");
+      return await refreshProfile(ctx);
+    }
     // The library never pairs an explicit refresh token with a secret from another source,
     // so the environment's client secret is passed on explicitly.
     const clientSecret = v["client-secret-stdin"] === true

@@ -65,6 +65,24 @@ Deno.test("token --min-ttl that even a fresh token cannot meet exits 1 with the 
   assert(/valid for (1\d|20) s/.test(result.stderr), show(result));
 });
 
+Deno.test("refresh without a token file renews the profile's credential now and prints its token JSON", async () => {
+  await using provider = await startMockProvider();
+  const { home, tokens, credentialPath } = await loggedInHome(provider, { ttl: 600 });
+  await using _ = home;
+  const result = await runCli(home, ["refresh"], { secrets: tokenSecrets(tokens) });
+  assertEquals(result.code, 0, show(result));
+  const printed = JSON.parse(result.stdout);
+  assertNotEquals(printed.access_token, tokens.access_token);
+  assertEquals(provider.counts.token.refresh_token, 1);
+  const saved = JSON.parse(await Deno.readTextFile(credentialPath));
+  assertEquals(saved.access_token, printed.access_token, "renewed in the profile's store");
+  // a profile with nothing to refresh from says how to get it
+  await using empty = await makeHome();
+  const none = await runCli(empty, ["refresh"]);
+  assertEquals(none.code, 1, show(none));
+  assertStringIncludes(none.stderr, "run `latchkey login`");
+});
+
 Deno.test("status --json has every field of the contract and no secret", async () => {
   await using provider = await startMockProvider();
   const { home, tokens, credentialPath } = await loggedInHome(provider);

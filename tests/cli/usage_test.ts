@@ -49,7 +49,7 @@ Deno.test("unknown commands and bad flags exit 2 with a one-line hint on stderr"
     [["status", "--profile"], /option "--profile" needs a value/],
     [["token", "extra"], /"token" takes no arguments/],
     [["fetch"], /"fetch" needs more arguments/],
-    [["refresh"], /"refresh" needs --token-file F/],
+    [["refresh", "--in-place"], /--in-place needs --token-file F/],
     [["profiles", "switch", "x"], /unknown action "switch"/],
     [["save-token", "--key", "k"], /--key needs --file/],
   ];
