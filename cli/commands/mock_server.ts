@@ -14,9 +14,11 @@ export const command: Command = {
   summary: "Run the embedded OAuth provider and demo API on loopback (for demos and tests).",
   description:
     `Prints the issuer URL on stdout (with --json: {"issuer", "apiUrl"}) and how to use it on
-stderr, then serves until Ctrl-C. Clients: latchkey-cli (public: device, browser, password) and
-latchkey-service (confidential: client credentials); the demo user is alice. Their secrets are
-documented with startMockProvider in @latchkey/latchkey/testing. Test hooks live under /_mock/.`,
+stderr, then serves until Ctrl-C. Test hooks live under /_mock/. Demo credentials (for this
+loopback mock only):
+  latchkey-cli      public client: device, browser and password flows
+  latchkey-service  confidential client, secret "service-secret": client credentials
+  alice             demo user, password "wonderland"`,
   options: {
     port: { type: "string", value: "N", description: "the port (default: a free one)" },
     "access-ttl": {
@@ -27,6 +29,7 @@ documented with startMockProvider in @latchkey/latchkey/testing. Test hooks live
   },
   examples: [
     "latchkey mock-server --port 8400 --access-ttl 60",
+    "LATCHKEY_CLIENT_SECRET=service-secret latchkey login --issuer http://127.0.0.1:8400 --client-id latchkey-service",
   ],
 
   async run(ctx, args) {

@@ -128,3 +128,23 @@ Deno.test("--json prints JSON where it means something and is refused where it d
   assertEquals(fetched.code, 2, show(fetched));
   assertStringIncludes(fetched.stderr, "--json does not apply to fetch");
 });
+
+Deno.test("mock-server --help shows the demo credentials, which the mock accepts", async () => {
+  await using home = await makeHome();
+  const help = await runCli(home, ["mock-server", "--help"]);
+  for (const text of ["alice", "wonderland", "latchkey-service", "service-secret"]) {
+    assertStringIncludes(help.stdout, text);
+  }
+  const { startMockProvider } = await import("../../testing.ts");
+  await using provider = await startMockProvider();
+  const login = await runCli(home, [
+    "login",
+    "--issuer",
+    provider.issuer,
+    "--client-id",
+    "latchkey-service",
+    "--api",
+    provider.issuer,
+  ], { env: { LATCHKEY_CLIENT_SECRET: "service-secret", LATCHKEY_STORE: "file" } });
+  assertEquals(login.code, 0, show(login));
+});
