@@ -352,7 +352,7 @@ export class AutoStore implements CredentialStore {
     const saved = await this.#ask(async () => {
       await writeItem(this.#keychain, this.#dir, key, credential);
       return true;
-    });
+    }, "warn");
     if (saved.answered) {
       this.#at(key, "keyring");
       await this.#file.delete(key); // a stale file would conflict with the new item
@@ -409,23 +409,50 @@ export class AutoStore implements CredentialStore {
     this.#last = where;
   }
 
-  async #ask<T>(fn: () => Promise<T>): Promise<{ answered: boolean; value: T | undefined }> {
-    if (this.#keychain.down) return { answered: false, value: undefined };
+  /**
+   * Asks the keychain; when it is unavailable, says so once — as a warning
+   * when a credential is about to be written to the file instead, as a debug
+   * line on reads (the file store is where the credential is then, nothing to
+   * act on: a headless machine is normal).
+   */
+  async #ask<T>(
+    fn: () => Promise<T>,
+    level: "warn" | "debug" = "debug",
+  ): Promise<{ answered: boolean; value: T | undefined }> {
+    if (this.#keychain.down) {
+      if (level === "warn") warnOnce(this.#keychain);
+      return { answered: false, value: undefined };
+    }
     try {
       return { answered: true, value: await fn() };
     } catch (error) {
       if (!(error instanceof AuthError) || error.code !== "KEYRING_UNAVAILABLE") throw error;
-      warnFallback(this.#keychain, error);
+      warnFallback(this.#keychain, error, level);
       return { answered: false, value: undefined };
     }
   }
 }
 
-function warnFallback(keychain: Keychain, error: AuthError): void {
+/** Why each keychain found down is down, and whether that was said as a warning yet. */
+const downReasons = new WeakMap<Keychain, { reason: string; warned: boolean }>();
+
+function warnFallback(keychain: Keychain, error: AuthError, level: "warn" | "debug"): void {
   if (keychain.markDown(error)) {
     const reason = failureReason(error) ?? error.message;
-    logger().warn(`the keyring is not available (${reason}); using the file store`);
+    downReasons.set(keychain, { reason, warned: false });
+    if (level === "debug") {
+      logger().debug(`the keyring is not available (${reason}); using the file store`);
+    }
   }
+  if (level === "warn") warnOnce(keychain);
+}
+
+/** The one warning, when a credential goes to the file store instead of the keychain. */
+function warnOnce(keychain: Keychain): void {
+  const down = downReasons.get(keychain);
+  if (!down || down.warned) return;
+  down.warned = true;
+  logger().warn(`the keyring is not available (${down.reason}); using the file store`);
 }
 
 /**
@@ -444,13 +471,16 @@ function warnFallback(keychain: Keychain, error: AuthError): void {
  * ```
  */
 export async function keyringAnswers(keychain: Keychain = defaultKeychain()): Promise<boolean> {
-  if (keychain.down) return false;
+  if (keychain.down) {
+    warnOnce(keychain);
+    return false;
+  }
   try {
     await keychain.probe();
     return true;
   } catch (error) {
     if (!(error instanceof AuthError) || error.code !== "KEYRING_UNAVAILABLE") throw error;
-    warnFallback(keychain, error);
+    warnFallback(keychain, error, "warn");
     return false;
   }
 }
