@@ -51,12 +51,13 @@ export async function readStdinBytes(): Promise<Uint8Array> {
  *
  * @param prompt The question, written on stderr.
  * @param out The writer.
+ * @param hint The hint of the error when stdin is not a terminal (the flag that gives it).
  * @returns The line.
  * @throws {AuthError} `USAGE` when stdin is not a terminal; `ABORTED` at end of input.
  */
-export async function readLine(prompt: string, out: Output): Promise<string> {
+export async function readLine(prompt: string, out: Output, hint?: string): Promise<string> {
   if (!Deno.stdin.isTerminal()) {
-    throw usageError(`cannot ask "${prompt.replace(/:\s*$/, "")}": stdin is not a terminal`);
+    throw usageError(`cannot ask "${prompt.replace(/:\s*$/, "")}": stdin is not a terminal`, hint);
   }
   out.prompt(prompt);
   const buf = new Uint8Array(1024);

@@ -213,7 +213,8 @@ With --preset, the login of that service's own client, with its files and keycha
     let username: string | undefined;
     let password: string | undefined;
     if (flow === "password") {
-      username = stringValue(v, "username") ?? await readLine("Username: ", out);
+      username = stringValue(v, "username") ??
+        await readLine("Username: ", out, "give it with --username U");
       password = passwordFromStdin
         ? (await readStdinText()).replace(/\r?\n$/, "")
         : await readHidden("Password: ", out);

@@ -47,7 +47,7 @@ function handlersFor(preset: string, make: (v: Values) => Client): PresetHandler
           );
           return ctx.json ? await status(ctx, client) : 0;
         }
-        const steps = client.getNewToken({ print: false });
+        const steps = cliSteps(client.getNewToken({ print: false }), preset);
         if (Deno.stdin.isTerminal()) out.prompt(`${steps}\n\nPaste the token here.\n`);
         else out.info(steps);
         const token = await readSecret("token", out);
@@ -88,6 +88,26 @@ function clientOptions(v: Values) {
 }
 
 /** The handlers of `--preset cave`. */
+
+/**
+ * The Python client's steps, with the step that says to call `saveToken(...)` in code turned
+ * into what the CLI does: read the token here.
+ */
+function cliSteps(steps: string, preset: string): string {
+  const lines: string[] = [];
+  for (const line of steps.split("\n")) {
+    const step = line.match(/^(\s*)3a?\) Save it to your computer with:/);
+    if (step) {
+      lines.push(
+        `${step[1]}3) Paste it below, or pipe it in: … | latchkey login --preset ${preset}`,
+      );
+    } else if (!/^\s*or$/.test(line) && !/^\s*3b\)/.test(line)) {
+      lines.push(line);
+    }
+  }
+  return lines.join("\n");
+}
+
 export const handlers: PresetHandlers = handlersFor(
   "cave",
   (v) => new cave.AuthClient(clientOptions(v)),

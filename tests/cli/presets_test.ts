@@ -217,6 +217,12 @@ Deno.test("login --preset cave shows the steps and saves the token from stdin; t
   assertEquals(login.stdout, "");
   assertStringIncludes(login.stderr, "https://global.daf-apis.com/auth/api/v1/create_token");
   assertStringIncludes(login.stderr, "will invalidate the previous token");
+  // the steps are the CLI's: paste the token here, not a Python call
+  assertStringIncludes(
+    login.stderr,
+    "3) Paste it below, or pipe it in: … | latchkey login --preset cave",
+  );
+  assertEquals(/saveToken|AuthClient\(/.test(login.stderr), false, login.stderr);
   const file = `${home.dir}/.cloudvolume/secrets/cave-secret.json`;
   assertEquals(await Deno.readTextFile(file), `{"token": "${first}"}`);
   assertEquals(await modeOf(file), 0o600);

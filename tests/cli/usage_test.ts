@@ -148,3 +148,16 @@ Deno.test("mock-server --help shows the demo credentials, which the mock accepts
   ], { env: { LATCHKEY_CLIENT_SECRET: "service-secret", LATCHKEY_STORE: "file" } });
   assertEquals(login.code, 0, show(login));
 });
+
+Deno.test("a password login without a terminal names --username and --password-stdin", async () => {
+  await using home = await makeHome();
+  const args = ["login", "--flow", "password", "--issuer", "https://id.example.org"];
+  const [noUser, noPassword] = await Promise.all([
+    runCli(home, [...args, "--client-id", "cli"]),
+    runCli(home, [...args, "--client-id", "cli", "--username", "alice"]),
+  ]);
+  assertEquals(noUser.code, 2, show(noUser));
+  assertStringIncludes(noUser.stderr, "--username U");
+  assertEquals(noPassword.code, 2, show(noPassword));
+  assertStringIncludes(noPassword.stderr, "--password-stdin");
+});
