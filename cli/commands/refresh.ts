@@ -35,7 +35,9 @@ async function refreshFrom(
     throw new AuthError(
       "BAD_TOKEN_FILE",
       `Cannot refresh: token file "${file.path}" holds no refresh token`,
-      { hint: "log in again, e.g. `latchkey login` then `latchkey token`" },
+      {
+        hint: `log in (\`latchkey login\`), then write one: \`latchkey refresh > '${file.path}'\``,
+      },
     );
   }
   // The flags first, then what the file says (its token came from that issuer), then the
@@ -63,6 +65,20 @@ async function refreshFrom(
   const next = await auth.credential();
   if (!next?.accessToken) throw new AuthError("BAD_RESPONSE", "Cannot refresh: no access token");
   return next;
+}
+
+/**
+ * A refused refresh token in a token file: a login alone does not mend the file, so the hint
+ * says how to write a new one from a fresh login.
+ */
+function refused(error: unknown, ctx: Context, file: TokenFileStore): never {
+  if (!(error instanceof AuthError) || error.code !== "LOGIN_REQUIRED") throw error;
+  const flag = ctx.profile === undefined ? "" : ` --profile ${ctx.profile}`;
+  throw new AuthError("LOGIN_REQUIRED", `The refresh token in "${file.path}" was refused`, {
+    cause: error,
+    hint:
+      `log in (\`latchkey${flag} login\`), then write a new one: \`latchkey${flag} refresh > '${file.path}'\``,
+  });
 }
 
 /** `refresh` without a token file: renews the profile's credential now, in its store. */
@@ -133,14 +149,14 @@ in its store, and printed the same way.`,
     };
     const file = new TokenFileStore(path);
     if (v["in-place"] !== true) {
-      const next = await refreshFrom(ctx, file, settings);
+      const next = await refreshFrom(ctx, file, settings).catch((e) => refused(e, ctx, file));
       await privateStdout(); // `> new.json`: the shell made it with its umask
       ctx.out.result(JSON.stringify(credentialToTokenJson(next), null, 2));
       return 0;
     }
     // Read, refresh and write under the file's lock: two jobs rotating one file never race.
     const next = await file.lock("", async () => {
-      const fresh = await refreshFrom(ctx, file, settings);
+      const fresh = await refreshFrom(ctx, file, settings).catch((e) => refused(e, ctx, file));
       await file.write("", fresh);
       return fresh;
     });

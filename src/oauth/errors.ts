@@ -43,6 +43,7 @@ export function toAuthError(
     if (error.error === "access_denied") {
       return new LoginRequiredError(`${action}: access denied`, {
         cause: new OAuthError(action, options),
+        hint: "the sign-in was refused at the provider: run the login again and approve it",
       });
     }
     if (error.error === "expired_token") {
@@ -61,6 +62,7 @@ export function toAuthError(
     if (error.error === "access_denied") {
       return new LoginRequiredError(`${action}: access denied`, {
         cause: new OAuthError(action, options),
+        hint: "the sign-in was refused at the provider: run the login again and approve it",
       });
     }
     return new OAuthError(action, options);

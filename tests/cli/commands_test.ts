@@ -435,3 +435,26 @@ Deno.test("mock-server serves a provider on loopback until interrupted", async (
   assertEquals(result.code, 130, show(result));
   assertEquals(JSON.parse(result.stdout).issuer, issuer);
 });
+
+Deno.test("a refused refresh token in a token file says how to write a new one, and that works", async () => {
+  await using provider = await startMockProvider();
+  const { home, tokens } = await loggedInHome(provider, { ttl: 600 });
+  await using _ = home;
+  const file = `${home.dir}/job-token.json`;
+  const bogus = canary("refused-refresh");
+  await Deno.writeTextFile(file, JSON.stringify({ refresh_token: bogus }), { mode: 0o600 });
+  const flags = ["--issuer", provider.issuer, "--client-id", "latchkey-cli"];
+  const secrets = [...tokenSecrets(tokens), bogus];
+  const refused = await runCli(home, ["refresh", "--token-file", file, ...flags], { secrets });
+  assertEquals(refused.code, 1, show(refused));
+  assertStringIncludes(refused.stderr, `The refresh token in "${file}" was refused`);
+  assertStringIncludes(refused.stderr, `\`latchkey refresh > '${file}'\``);
+  // the hint, as printed: the profile is logged in, so `latchkey refresh > F` mends the file
+  const fresh = await runCli(home, ["refresh"], { secrets, stdoutMayHoldSecrets: true });
+  assertEquals(fresh.code, 0, show(fresh));
+  await Deno.writeTextFile(file, fresh.stdout, { mode: 0o600 });
+  const again = await runCli(home, ["refresh", "--token-file", file, "--in-place", ...flags], {
+    secrets: [...secrets, JSON.parse(fresh.stdout).refresh_token],
+  });
+  assertEquals(again.code, 0, show(again));
+});

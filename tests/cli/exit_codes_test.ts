@@ -38,6 +38,7 @@ Deno.test("exit 1: a denied device login", async () => {
   const result = await cli.finish();
   assertEquals(result.code, 1, show(result));
   assertStringIncludes(result.stderr, "access denied");
+  assertStringIncludes(result.stderr, "the sign-in was refused at the provider");
 });
 
 Deno.test("exit 1: fetch gets an HTTP error status (the body still goes to stdout)", async () => {
