@@ -15,7 +15,9 @@ Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
 
 const accessTtl = 4;
 await using provider = await startMockProvider({ accessTokenTtl: accessTtl });
-const say = (text: string) => console.log(`\n\x1b[1m▶ ${text}\x1b[0m`);
+// bold on a terminal only, and never under NO_COLOR (https://no-color.org)
+const bold = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+const say = (text: string) => console.log(bold ? `\n\x1b[1m▶ ${text}\x1b[0m` : `\n▶ ${text}`);
 
 say(`Mock provider running at ${provider.issuer} (access tokens live ${accessTtl} s)`);
 

@@ -37,7 +37,9 @@ const weight = (f: string) =>
 const files = (only ?? await testFiles(`${root}tests`)).sort((a, b) => weight(a) - weight(b));
 const runs: { name: string; args: string[] }[] = files.map((f) => ({
   name: f.replace(root, ""),
-  args: ["test", "--allow-all", "--unstable-kv", f],
+  // The tests' own lockfile: it also pins the test-only packages (tests/test_deps.ts), which
+  // deno.lock must not name, since `deno task` installs all of deno.lock first.
+  args: ["test", "--allow-all", "--unstable-kv", "--lock=tests/deno.lock", f],
 }));
 if (!only) {
   runs.push({

@@ -3,7 +3,7 @@
  * full jitter, and JWT decoding (which never throws on untrusted input).
  */
 
-import fc from "fast-check";
+import { fc } from "../test_deps.ts";
 import { backoffDelay, parseRetryAfter } from "../../src/http/retry.ts";
 import { parseWwwAuthenticate } from "../../src/http/www_authenticate.ts";
 import { decodeJwt } from "../../src/jwt.ts";

@@ -386,7 +386,7 @@ Deno.test("a token file readable by others is refused, or tightened when repair 
 });
 
 Deno.test("every text JSON.parse refuses is BAD_TOKEN_FILE at a line no earlier than the damage", async () => {
-  const fc = (await import("fast-check")).default;
+  const { fc } = await import("../test_deps.ts");
   const { parseJsonObject } = await import("../../src/store/file.ts");
   fc.assert(
     fc.property(

@@ -352,7 +352,16 @@ export function spawnChild(
   env: Record<string, string>,
 ): Child {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), script, ...args],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      join(ROOT, "deno.json"),
+      `--lock=${join(ROOT, "tests/deno.lock")}`,
+      script,
+      ...args,
+    ],
     // A clean environment: other test files of this process may have set LATCHKEY_* variables.
     env: { DENO_DIR, NO_COLOR: "1", ...env },
     clearEnv: true,
@@ -423,7 +432,17 @@ export async function runProperty(
 ): Promise<PropertyReport> {
   const script = new URL("./fixtures/properties.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--config", join(ROOT, "deno.json"), script, name, String(runs)],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      join(ROOT, "deno.json"),
+      `--lock=${join(ROOT, "tests/deno.lock")}`,
+      script,
+      name,
+      String(runs),
+    ],
     env: { DENO_DIR, NO_COLOR: "1", TMPDIR: Deno.env.get("TMPDIR") ?? "/tmp" },
     clearEnv: true,
     cwd: ROOT,

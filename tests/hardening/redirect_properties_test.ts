@@ -15,7 +15,7 @@
  * servers through the runtime's own fetch (what is on the wire, and what the runtime would read).
  */
 
-import fc from "fast-check";
+import { fc } from "../test_deps.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { Auth } from "../../mod.ts";
 import { CANARIES, CANARY, errorText, fuzzRuns, leaksIn, serve } from "./helpers.ts";

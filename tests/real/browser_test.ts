@@ -44,7 +44,7 @@ async function handOffBrowser(
 }
 
 async function launch() {
-  const { chromium } = await import("playwright-core");
+  const { chromium } = await (await import("../test_deps.ts")).loadPlaywright();
   return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
