@@ -36,9 +36,9 @@ else
   echo "install-real-parts: Debian packages already installed"
 fi
 
-# playwright-core comes from npm through deno.json's import map (no browser download: it
-# drives /usr/bin/chromium); caching it here keeps the tests from fetching it mid-run.
-deno cache --quiet tests/real/browser_test.ts
+# playwright-core comes from npm, pinned in tests/test_deps.ts and tests/deno.lock (no browser
+# download: it drives /usr/bin/chromium); caching it here keeps the tests from fetching it mid-run.
+deno cache --quiet --lock=tests/deno.lock tests/test_deps.ts tests/real/browser_test.ts
 
 # The Deno kernel is installed by the Jupyter test into its throwaway HOME; check it runs.
 deno jupyter --help >/dev/null
