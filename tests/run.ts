@@ -63,6 +63,7 @@ const broken: string[] = [];
 /** The tests skipped for a missing system part (tests/real/helpers.ts `realTest`), with why. */
 const skipped: string[] = [];
 let next = 0;
+let done = 0;
 const started = Date.now();
 
 async function worker() {
@@ -90,7 +91,9 @@ async function worker() {
       skipped.push(`${line[1]} (${line[2]})`);
     }
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-    console.log(`\n──── ${run.name} (${seconds} s) ────\n${text.trimEnd()}`);
+    // progress: files done of all, and the time so far, so a long run shows how far it is
+    const progress = `${++done}/${runs.length}, ${Math.round((Date.now() - started) / 1000)} s in`;
+    console.log(`\n──── [${progress}] ${run.name} (${seconds} s) ────\n${text.trimEnd()}`);
   }
 }
 
