@@ -6,7 +6,7 @@
  * @module
  */
 
-import { AuthError, OAuthError } from "../mod.ts";
+import { AuthError, MalformedTokenError, OAuthError } from "../mod.ts";
 import type { Output } from "./output.ts";
 import { permissionMessage } from "./permissions.ts";
 
@@ -79,6 +79,10 @@ export function exitCodeOf(error: unknown): number {
   if (permissionMessage(error) !== undefined) return EXIT.usage;
   if (error instanceof OAuthError) {
     return REFUSALS.has(error.error) ? EXIT.auth : EXIT.provider;
+  }
+  if (error instanceof MalformedTokenError) {
+    // bad input is refused (2); a provider that sends one failed (3); a stored one needs a login (1)
+    return { input: EXIT.usage, provider: EXIT.provider, store: EXIT.auth }[error.origin];
   }
   if (error instanceof AuthError) {
     switch (error.code) {

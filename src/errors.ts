@@ -164,8 +164,11 @@ export class OAuthError extends AuthError {
       : options.error;
     super("OAUTH_ERROR", `${message}: ${detail}`, options);
     this.name = "OAuthError";
-    this.error = options.error;
-    this.errorDescription = options.errorDescription;
+    // a provider may echo a token back: the fields are shown by inspect and JSON too
+    this.error = redactKnownSecrets(options.error);
+    this.errorDescription = options.errorDescription === undefined
+      ? undefined
+      : redactKnownSecrets(options.errorDescription);
     this.status = options.status;
   }
 }

@@ -48,10 +48,8 @@ cave/chunkedgraph token, the Descartes Labs token, the Anaconda API key.`,
     if (minTtl !== undefined && left !== undefined && left < minTtl) {
       // Even a fresh token lives shorter than asked: a script relying on it would fail later.
       ctx.out.error(
-        `the token is valid for ${
-          formatDuration(left)
-        }, less than --min-ttl ${minTtl} (even just renewed)`,
-        "the provider issues shorter tokens: ask for less with --min-ttl",
+        `the token is valid for ${formatDuration(left)}, less than --min-ttl ${minTtl}`,
+        "a renewal gave no longer one (the provider's tokens may live shorter): ask for less with --min-ttl",
       );
       return 1;
     }

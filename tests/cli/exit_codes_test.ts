@@ -109,3 +109,31 @@ Deno.test("exit 130: Ctrl-C during a device login aborts it cleanly and saves no
   );
   assert(saved === undefined, "no credential was saved");
 });
+
+Deno.test("a malformed token: exit 2 from the environment, 3 from the provider, 1 from the store", async () => {
+  await using provider = await startMockProvider();
+  const { home, tokens, credentialPath } = await loggedInHome(provider, { ttl: 600 });
+  await using _ = home;
+  const secrets = tokenSecrets(tokens);
+  const input = await runCli(home, ["token"], { env: { LATCHKEY_TOKEN: "abc\tdef" }, secrets });
+  assertEquals(input.code, 2, show(input));
+  // the provider answers a refresh with a token that cannot go in a header
+  provider.inject({
+    path: "/token",
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ access_token: "bad\ntoken", token_type: "Bearer", expires_in: 60 }),
+  });
+  const saved = JSON.parse(await Deno.readTextFile(credentialPath));
+  const expired = { ...saved, expires_at: Math.floor(Date.now() / 1000) - 10 };
+  await Deno.writeTextFile(credentialPath, JSON.stringify(expired)); // so it must be renewed
+  const fromProvider = await runCli(home, ["token"], { secrets });
+  assertEquals(fromProvider.code, 3, show(fromProvider));
+  assertStringIncludes(fromProvider.stderr, "the provider's token response");
+  provider.clearFaults();
+  // a credential file edited by hand
+  await Deno.writeTextFile(credentialPath, JSON.stringify({ ...saved, access_token: "a b" }));
+  const fromStore = await runCli(home, ["token"], { secrets });
+  assertEquals(fromStore.code, 1, show(fromStore));
+  assertStringIncludes(fromStore.stderr, "log in again");
+});
