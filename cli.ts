@@ -108,7 +108,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const parsed = parseCommandLine(rest, command?.options ?? {}, name);
     const { globals } = parsed;
     out = new Output({ quiet: globals.quiet, verbose: globals.verbose });
-    setLogger({ warn: (message) => out.warn(message), debug: (message) => out.debug(message) });
+    setLogger({
+      warn: (message) => out.warn(message),
+      debug: (message) => out.debug(message),
+      // A wait ("retrying in 4 s…") shows on a terminal; on a pipe it is a debug line.
+      info: (message) => Deno.stderr.isTerminal() ? out.info(message) : out.debug(message),
+    });
     if (globals.version) {
       if (globals.json) out.json({ version: meta.version, deno: Deno.version.deno });
       else out.result(`latchkey ${meta.version} (deno ${Deno.version.deno})`);

@@ -11,6 +11,12 @@ export interface Logger {
   warn(message: string): void;
   /** A debug line, shown only when verbose. */
   debug(message: string): void;
+  /**
+   * Progress a person waiting may want to see, such as `retrying in 4 s…` before a retry of a
+   * provider call. The CLI shows it on a terminal only (and not with `-q`); without it, such
+   * lines go to {@linkcode Logger.debug}.
+   */
+  info?(message: string): void;
 }
 
 let current: Logger = {

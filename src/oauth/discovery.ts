@@ -10,7 +10,7 @@ import { AuthError } from "../errors.ts";
 import type { Secret } from "../secret.ts";
 import { isLoopback } from "../url.ts";
 import { toAuthError } from "./errors.ts";
-import { type ProviderFetchOptions, retryingFetch } from "./http.ts";
+import { type ProviderFetchOptions, ProviderUnreachableError, retryingFetch } from "./http.ts";
 
 /** What is needed to talk to a provider. */
 export interface ProviderOptions extends ProviderFetchOptions {
@@ -88,6 +88,8 @@ async function load(options: ProviderOptions): Promise<Provider> {
       return { config, options };
     } catch (error) {
       first ??= error;
+      // The second document is on the same host: no use asking when the first never arrived.
+      if (error instanceof ProviderUnreachableError) break;
     }
   }
   const cause = toAuthError(first, `Cannot discover the provider at "${options.issuer}"`, [

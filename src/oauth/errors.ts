@@ -8,6 +8,14 @@
 import * as oc from "openid-client";
 import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "../errors.ts";
 import { redact, type Secret } from "../secret.ts";
+import { ProviderUnreachableError } from "./http.ts";
+
+/** What to check, by the kind of network failure. */
+const UNREACHABLE_HINTS = {
+  dns: "check the issuer URL's host name and this machine's network",
+  tls: "check that the issuer URL names an https: server whose certificate this machine trusts",
+  refused: "check that the provider is running and the issuer URL's port",
+} as const;
 
 /**
  * Maps any error thrown by an OAuth call to Latchkey's hierarchy.
@@ -83,6 +91,12 @@ export function toAuthError(
     // a login the person did not finish in time.)
     return new AuthError("NETWORK_ERROR", `${action}: the provider did not answer in time`, {
       cause: error,
+    });
+  }
+  if (error instanceof ProviderUnreachableError) {
+    // The message names the provider's origin and why; the action adds nothing a person needs.
+    return new AuthError("NETWORK_ERROR", clean(error.message)!, {
+      hint: error.kind ? UNREACHABLE_HINTS[error.kind] : "check the network and the issuer URL",
     });
   }
   if (error instanceof TypeError && !(error instanceof oc.ClientError)) {

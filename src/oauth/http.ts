@@ -1,13 +1,55 @@
 /**
  * The fetch used for calls to the provider: retries on network errors, 429
  * and 5xx with jittered backoff (1–10 s, as the seed clients do), honouring
- * `Retry-After`, within a deadline.
+ * `Retry-After`, within a deadline. A name that does not resolve, a TLS
+ * certificate or protocol error and a refused connection to a host other than
+ * loopback fail at once, naming the cause: waiting would not change them.
  *
  * @module
  */
 
+import {
+  describeNetworkError,
+  type NetworkFailure,
+  networkFailure,
+} from "../http/network_error.ts";
 import { backoffDelay, parseRetryAfter, sleep } from "../http/retry.ts";
 import { logger } from "../log.ts";
+import { isLoopback } from "../url.ts";
+
+/**
+ * How long a refused connection to a loopback provider is retried (one that is starting, such
+ * as a local mock): 3 s. A refused connection to any other host is not retried.
+ */
+const LOOPBACK_REFUSED_MS = 3000;
+
+/** Waits at least this long are shown to a person (the logger's `info`), shorter ones only in debug. */
+const VISIBLE_WAIT_MS = 2000;
+
+/**
+ * The provider was never reached, or stopped answering: the message names
+ * the origin and the cause, e.g. `Cannot reach the provider at
+ * https://id.invalid: cannot resolve "id.invalid"`. A `TypeError`, as a
+ * network failure from `fetch` is.
+ */
+export class ProviderUnreachableError extends TypeError {
+  /** The kind of failure, when it is known (DNS, TLS, refused). */
+  readonly kind: NetworkFailure["kind"] | undefined;
+  /** Why, one line (the message's end). */
+  readonly reason: string;
+
+  /**
+   * @param origin The provider's origin.
+   * @param reason Why, one line.
+   * @param kind The kind of failure, when known.
+   */
+  constructor(origin: string, reason: string, kind?: NetworkFailure["kind"]) {
+    super(`Cannot reach the provider at ${origin}: ${reason}`);
+    this.name = "ProviderUnreachableError";
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
 
 /** Options of {@linkcode retryingFetch}. */
 export interface ProviderFetchOptions {
@@ -41,29 +83,49 @@ export function retryingFetch(
   const timeoutMs = (options.timeout ?? 30) * 1000;
   return async (url, init) => {
     const inner = options.fetch ?? globalThis.fetch;
-    const deadline = Date.now() + timeoutMs;
+    const target = new URL(url);
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     for (let attempt = 0;; attempt++) {
       let delay: number | undefined;
       let response: Response | undefined;
+      let unreachable: ProviderUnreachableError | undefined;
       try {
         response = errorSentAsOk(await buffered(await inner(url, init)), init);
         if (response.status !== 429 && response.status < 500) return response;
         delay = parseRetryAfter(response.headers.get("retry-after"));
       } catch (error) {
         if (init.signal?.aborted || !(error instanceof TypeError)) throw error;
-        if (attempt >= retries) throw error;
+        const failure = networkFailure(error, target);
+        unreachable = new ProviderUnreachableError(
+          target.origin,
+          failure?.reason ?? describeNetworkError(error),
+          failure?.kind,
+        );
+        if (attempt >= retries || failure?.transient === false) throw unreachable;
+        if (failure?.kind === "refused") {
+          if (!isLoopback(target.hostname)) throw unreachable;
+          delay = 500;
+          if (Date.now() + delay - started > LOOPBACK_REFUSED_MS) throw unreachable;
+        }
       }
       delay ??= Math.max(1000, backoffDelay(attempt, { baseMs: 1000, capMs: 10_000 }));
       if (attempt >= retries || Date.now() + delay > deadline) {
         if (response) return response;
-        throw new TypeError(`Fetch failed: no answer from ${new URL(url).origin} in time`);
+        throw unreachable ?? new ProviderUnreachableError(target.origin, "no answer in time");
       }
       await response?.body?.cancel();
-      logger().debug(
-        `provider ${
-          response ? `answered ${response.status}` : "unreachable"
-        }; retrying in ${delay} ms`,
-      );
+      const what = response
+        ? `answered ${response.status}`
+        : `is unreachable (${unreachable?.reason})`;
+      const log = logger();
+      if (delay >= VISIBLE_WAIT_MS && log.info) {
+        log.info(
+          `the provider at ${target.origin} ${what}; retrying in ${Math.round(delay / 1000)} s…`,
+        );
+      } else {
+        log.debug(`provider ${what}; retrying in ${delay} ms`);
+      }
       await sleep(delay, init.signal);
     }
   };
