@@ -78,6 +78,92 @@ export interface AuthOptions {
   renewer?: Renewer | undefined;
 }
 
+/**
+ * Every option name of {@linkcode AuthOptions}, in one list: the constructor
+ * refuses any other name, and `deno check` fails when an option is added to
+ * the interface without being listed here.
+ */
+const AUTH_OPTION_KEYS = [
+  "profile",
+  "issuer",
+  "clientId",
+  "clientSecret",
+  "refreshToken",
+  "token",
+  "scope",
+  "audience",
+  "apiOrigins",
+  "tokenFile",
+  "tokenKey",
+  "store",
+  "redisUrl",
+  "kvPath",
+  "envPrefix",
+  "dotenv",
+  "leeway",
+  "retries",
+  "timeout",
+  "userAgent",
+  "fetch",
+  "interactive",
+  "onPrompt",
+  "renewer",
+] as const satisfies readonly (keyof AuthOptions)[];
+
+/** The keys of `AuthOptions` missing from {@linkcode AUTH_OPTION_KEYS}: must be `never`. */
+type UnlistedOption = Exclude<keyof AuthOptions, typeof AUTH_OPTION_KEYS[number]>;
+// Fails to compile, naming the option, when an AuthOptions key is not listed.
+const _everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOption = true;
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(AUTH_OPTION_KEYS);
+
+/** Edit distance between two short names (insertions, deletions, substitutions). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** The known option a misspelt name most likely meant, if one is close. */
+function closestOption(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const key of AUTH_OPTION_KEYS) {
+    if (key.toLowerCase() === lower) return key; // clientID, apiorigins
+    const d = distance(lower, key.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [key, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+/**
+ * Refuses option names `AuthOptions` does not have (from JavaScript, or a
+ * cast): a misspelt `apiOrigin` would otherwise be ignored, and requests sent
+ * without a token. Keys whose value is `undefined` are refused too when unknown.
+ */
+function checkOptionNames(options: object): void {
+  for (const name of Object.keys(options)) {
+    if (KNOWN_OPTIONS.has(name)) continue;
+    const near = closestOption(name);
+    throw new AuthError(
+      "USAGE",
+      `Unknown option "${name}" for Auth` + (near ? ` (did you mean "${near}"?)` : ""),
+      near ? {} : { hint: `the options are ${AUTH_OPTION_KEYS.join(", ")}` },
+    );
+  }
+}
+
 /** The login flows. */
 export type LoginFlow = "device" | "browser" | "client_credentials" | "password";
 
@@ -169,10 +255,40 @@ export class Auth {
   #options: AuthOptions;
   #context: Promise<Context> | undefined;
   #built: Context | undefined;
+  #warnedNoOrigins = false;
 
   /**
    * `fetch` with a bearer token for the API origins; same signature and
    * semantics as the global `fetch`. Bound, so it can be passed around.
+   *
+   * Requests to other origins carry no token. When the settings name no API
+   * origin at all (no `apiOrigins` option and none saved for the profile by
+   * `latchkey login --api ORIGIN`), every request goes out without a token:
+   * the first such call warns once per instance through the logger (see
+   * `setLogger`).
+   *
+   * @example A missing `apiOrigins` is warned about once
+   * ```ts
+   * import { Auth, setLogger } from "@latchkey/latchkey";
+   * const warnings: string[] = [];
+   * const previous = setLogger({ warn: (m) => warnings.push(m), debug() {} });
+   * try {
+   *   const auth = new Auth({
+   *     token: "t0k3n",
+   *     dotenv: false,
+   *     envPrefix: [],
+   *     store: "memory",
+   *     profile: "doc-example-no-origins",
+   *     fetch: () => Promise.resolve(new Response("ok")),
+   *   });
+   *   await (await auth.fetch("https://api.example.org/a")).text();
+   *   await (await auth.fetch("https://api.example.org/b")).text();
+   *   const mine = warnings.filter((w) => w.includes("doc-example-no-origins"));
+   *   if (mine.length !== 1 || !mine[0]!.includes("requests carry no token")) throw new Error("one");
+   * } finally {
+   *   setLogger(previous);
+   * }
+   * ```
    */
   readonly fetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -180,8 +296,23 @@ export class Auth {
    * Creates the instance.
    *
    * @param options Where the credential comes from and how it is used.
+   * @throws {AuthError} `USAGE` for an option name `AuthOptions` does not
+   * have, e.g. `Unknown option "apiOrigin" for Auth (did you mean "apiOrigins"?)`.
+   *
+   * @example A misspelt option is refused, not ignored
+   * ```ts
+   * import { Auth, AuthError, type AuthOptions } from "@latchkey/latchkey";
+   * try {
+   *   new Auth({ apiOrigin: ["https://api.example.org"] } as AuthOptions);
+   *   throw new Error("expected a USAGE error");
+   * } catch (error) {
+   *   if (!(error instanceof AuthError) || error.code !== "USAGE") throw error;
+   *   if (!error.message.includes('did you mean "apiOrigins"?')) throw error;
+   * }
+   * ```
    */
   constructor(options: AuthOptions = {}) {
+    checkOptionNames(options ?? {});
     this.#options = { ...options };
     this.fetch = (input, init) =>
       this.#built
@@ -275,7 +406,7 @@ export class Auth {
   ): Context {
     const o = this.#options;
     const r = resolution;
-    const fetch = createAuthFetch({
+    const send = createAuthFetch({
       apiOrigins: r.apiOrigins,
       cachedToken: () => session.cachedToken(),
       getToken: async (signal) => {
@@ -296,7 +427,23 @@ export class Auth {
       ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
       userAgent: o.userAgent,
     });
+    const fetch = r.apiOrigins.length > 0
+      ? send
+      : (input: RequestInfo | URL, init?: RequestInit) => {
+        this.#warnNoOrigins(r.profile);
+        return send(input, init);
+      };
     return { resolution: r, session, source, clientSecret, profileSession, fetch };
+  }
+
+  /** Says once per instance that requests go out without a token: no API origin is set. */
+  #warnNoOrigins(profile: string): void {
+    if (this.#warnedNoOrigins) return;
+    this.#warnedNoOrigins = true;
+    const flag = profile === "default" ? "" : ` --profile ${profile}`;
+    logger().warn(
+      `no API origins for profile "${profile}": requests carry no token (set apiOrigins or \`latchkey${flag} login --api ORIGIN\`)`,
+    );
   }
 
   #renewer(

@@ -10,6 +10,7 @@
 import { join } from "../fs/path.ts";
 import { Auth } from "../auth.ts";
 import { AuthError } from "../errors.ts";
+import { createAuthFetch } from "../fetch.ts";
 import { logger } from "../log.ts";
 import { openBrowser } from "../open.ts";
 import { expandHome, homeDir } from "../paths.ts";
@@ -169,7 +170,7 @@ export class SecretFileClient {
   #preset: SecretFilePreset;
   #options: SecretFileClientOptions;
   #loaded: Promise<Loaded> | undefined;
-  #auth: { token: string | undefined; auth: Auth } | undefined;
+  #auth: { token: string | undefined; fetch: typeof fetch } | undefined;
 
   /** The server, without a trailing slash. */
   readonly serverAddress: string;
@@ -202,7 +203,7 @@ export class SecretFileClient {
       if (!origins.includes(origin)) origins.push(origin);
     }
     this.apiOrigins = origins;
-    this.fetch = async (input, init) => (await this.#authFetch()).fetch(input, init);
+    this.fetch = async (input, init) => (await this.#authFetch())(input, init);
   }
 
   #load(): Promise<Loaded> {
@@ -242,14 +243,28 @@ export class SecretFileClient {
     return { file, key, token: undefined };
   }
 
-  async #authFetch(): Promise<Auth> {
+  async #authFetch(): Promise<typeof fetch> {
     const { token } = await this.#load();
-    if (this.#auth && this.#auth.token === token) return this.#auth.auth;
+    if (this.#auth && this.#auth.token === token) return this.#auth.fetch;
     const inner = this.#options.fetch ?? globalThis.fetch;
+    if (token === undefined) {
+      // No token: requests go out unauthenticated by design (as in Python). The same wrapper
+      // (redirects by hand, retries) without an `Auth`, whose fetch would warn that no API
+      // origin is set.
+      const anonymous = createAuthFetch({
+        apiOrigins: [],
+        getToken: () => Promise.reject(new Error("unreachable: no API origins")),
+        renew: () => Promise.resolve(undefined),
+        fetch: inner,
+        userAgent: this.#options.userAgent,
+      });
+      this.#auth = { token, fetch: anonymous };
+      return anonymous;
+    }
     const bearer = `Bearer ${token}`;
     const auth = new Auth({
       token,
-      apiOrigins: token === undefined ? [] : this.apiOrigins,
+      apiOrigins: this.apiOrigins,
       store: new MemoryStore(),
       envPrefix: [],
       dotenv: false,
@@ -258,7 +273,7 @@ export class SecretFileClient {
       // where the token itself goes (the API origins, never across a redirect).
       fetch: (input, init) => {
         const headers = new Headers(init?.headers);
-        if (token !== undefined && headers.get("authorization") === bearer) {
+        if (headers.get("authorization") === bearer) {
           const cookie = headers.get("cookie");
           const crumb = `middle_auth_token=${token}`;
           headers.set("cookie", cookie ? `${cookie}; ${crumb}` : crumb);
@@ -266,8 +281,8 @@ export class SecretFileClient {
         return inner(input, { ...init, headers });
       },
     });
-    this.#auth = { token, auth };
-    return auth;
+    this.#auth = { token, fetch: auth.fetch };
+    return auth.fetch;
   }
 
   /** The key the token is read from (and saved under by default). */
