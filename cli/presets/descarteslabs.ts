@@ -6,7 +6,7 @@
  * @module
  */
 
-import { decodeJwt } from "../../mod.ts";
+import { decodeJwt, type Logger, setLogger } from "../../mod.ts";
 import { descarteslabs } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
 import type { PresetHandlers } from "../preset.ts";
@@ -19,13 +19,32 @@ function auth(v: Values): descarteslabs.Auth {
   return new descarteslabs.Auth({ domain: stringValue(v, "domain") });
 }
 
+/**
+ * Runs `fn` without the Python client's "no valid authentication info found"
+ * warning: in the CLI, the error that follows says the same with its hint.
+ */
+async function withoutEchoedWarning<T>(fn: () => Promise<T>): Promise<T> {
+  const outer: Logger = setLogger({
+    warn: (message) => {
+      if (!message.startsWith("no valid authentication info found")) outer.warn(message);
+    },
+    debug: (message) => outer.debug(message),
+    info: (message) => (outer.info ?? outer.debug)(message),
+  });
+  try {
+    return await fn();
+  } finally {
+    setLogger(outer);
+  }
+}
+
 /** The handlers of `--preset descarteslabs`. */
 export const handlers: PresetHandlers = {
   login: LOGIN,
   token: {
     options: ["domain"],
     async run(ctx, args) {
-      const token = await auth(args.values).token();
+      const token = await withoutEchoedWarning(() => auth(args.values).token());
       return printToken(ctx, token, { expiresAt: decodeJwt(token)?.payload.exp });
     },
   },
@@ -33,7 +52,7 @@ export const handlers: PresetHandlers = {
     options: ["domain"],
     async run(ctx, args) {
       const client = auth(args.values);
-      const s = await client.status();
+      const s = await withoutEchoedWarning(() => client.status());
       const expiresAt = s.expiresAt === null ? undefined : Date.parse(s.expiresAt) / 1000;
       return printStatus(
         ctx,

@@ -263,6 +263,18 @@ Deno.test("login --preset cave shows the steps and saves the token from stdin; t
 // ---------------------------------------------------------------------------------------------
 // descarteslabs
 
+Deno.test("token --preset descarteslabs with no credentials says so once, as the error with its hint", async () => {
+  await using home = await makeHome();
+  const result = await runCli(home, ["token", "--preset", "descarteslabs"]);
+  assertEquals(result.code, 1, show(result));
+  const said = result.stderr.match(/no valid authentication info found/gi) ?? [];
+  assertEquals(said.length, 1, show(result));
+  assertStringIncludes(result.stderr, "error: No valid authentication info found");
+  assertStringIncludes(result.stderr, "hint: run `descarteslabs auth login`");
+  // The Python client's other warning (a missing token_info.json) is a fact, not an echo: kept.
+  assertStringIncludes(result.stderr, "unable to read token_info");
+});
+
 Deno.test("token --preset descarteslabs prints DESCARTESLABS_TOKEN; status shows it without the token", async () => {
   await using home = await makeHome();
   const jwt = unsignedJwt({
