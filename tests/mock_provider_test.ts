@@ -98,6 +98,7 @@ Deno.test("openid-client discovers every endpoint from the OpenID document", asy
   assert.deepEqual(metadata.token_endpoint_auth_methods_supported, [
     "client_secret_basic",
     "client_secret_post",
+    "private_key_jwt",
     "none",
   ]);
   assert.deepEqual(metadata.scopes_supported, [
@@ -794,7 +795,10 @@ Deno.test("the demo API answers 401 without a valid token and 200 with one", asy
   await using provider = await startMockProvider();
   const none = await fetch(`${provider.apiUrl}/me`);
   assert.equal(none.status, 401);
-  assert.equal(none.headers.get("www-authenticate"), 'Bearer realm="latchkey-mock"');
+  assert.equal(
+    none.headers.get("www-authenticate"),
+    'Bearer realm="latchkey-mock", DPoP algs="ES256 ES384 PS256 RS256 EdDSA"',
+  );
   await none.body?.cancel();
   const garbage = await callApi(provider, "not-a-jwt");
   assert.equal(
@@ -1035,6 +1039,8 @@ Deno.test("the HTTP hooks approve devices, inject faults and report counts", asy
     revoke: 0,
     api: 0,
     discovery: 0,
+    dpopRefused: 0,
+    dpopNonceChallenges: 0,
   });
   assert.deepEqual((report.events as { error?: string }[]).map((event) => event.error), [
     "http_429",

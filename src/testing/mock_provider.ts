@@ -93,6 +93,13 @@ export interface MockProvider extends AsyncDisposable {
   issueTokens(options?: IssueTokensOptions): Promise<IssuedTokens>;
   /** Revokes every access and refresh token issued so far. */
   revokeAll(): void;
+  /**
+   * Replaces the DPoP nonce the provider demands (option `dpopNonce`): the next proof with the
+   * old nonce is answered with a `use_dpop_nonce` challenge carrying the new one.
+   *
+   * @returns The new nonce.
+   */
+  rotateDpopNonce(): string;
   /** Stops the server; safe to call more than once. */
   close(): Promise<void>;
 }

@@ -29,6 +29,11 @@ export interface IssueTokensOptions {
   scope?: string;
   /** The access token lifetime in seconds; the provider's `accessTokenTtl` by default. */
   ttl?: number;
+  /**
+   * The JWK SHA-256 thumbprint (RFC 7638) of a DPoP key to bind the tokens to, as a login with
+   * a DPoP proof of that key would (`token_type: "DPoP"`, `cnf.jkt`, a bound refresh token).
+   */
+  jkt?: string;
 }
 
 /** Tokens minted by `MockProvider.issueTokens`. */
@@ -39,8 +44,8 @@ export interface IssuedTokens {
   refresh_token: string;
   /** The access token lifetime in seconds. */
   expires_in: number;
-  /** Always `"Bearer"`. */
-  token_type: "Bearer";
+  /** `"DPoP"` when bound to a key (`jkt`), else `"Bearer"`. */
+  token_type: "Bearer" | "DPoP";
   /** The granted scope. */
   scope: string;
   /** The ID token, when the scope includes `openid`. */
@@ -134,6 +139,7 @@ export async function issueTokens(
     aud: runtime.apiUrl,
     refresh: true,
     ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    ...(options.jkt === undefined ? {} : { jkt: options.jkt }),
   });
-  return { ...body, refresh_token: body.refresh_token!, token_type: "Bearer" };
+  return { ...body, refresh_token: body.refresh_token! };
 }

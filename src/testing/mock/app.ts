@@ -36,10 +36,11 @@ export function createApp(runtime: Runtime): Hono {
 
   app.post("/device_authorization", async (c) => {
     const body = await text(c);
-    return answer(() => {
+    return answer(async () => {
       const form = parseForm(c.req.raw.headers, body);
-      const client = authenticateClient(runtime.config, c.req.raw.headers, form);
-      return Promise.resolve(jsonNoStore(startDeviceAuthorization(runtime, client, form)));
+      const endpoint = `${runtime.issuer}/device_authorization`;
+      const client = await authenticateClient(runtime, c.req.raw.headers, form, endpoint);
+      return jsonNoStore(startDeviceAuthorization(runtime, client, form));
     });
   });
   app.get("/device", (c) => c.html(devicePage({ userCode: c.req.query("user_code") ?? "" })));
@@ -73,7 +74,7 @@ export function createApp(runtime: Runtime): Hono {
   if (runtime.config.revocation) {
     app.post("/revoke", async (c) => revoke(runtime, c.req.raw.headers, await text(c)));
   }
-  app.on(["GET", "POST"], "/userinfo", (c) => userinfo(runtime, c.req.raw.headers));
+  app.on(["GET", "POST"], "/userinfo", (c) => userinfo(runtime, c.req.raw));
   app.all("/api/*", (c) => demoApi(runtime, c.req.raw));
 
   const postOnly = ["/device_authorization", "/token"];

@@ -65,7 +65,7 @@ export function isLoopbackRedirect(uri: string): boolean {
 export function redirectAllowed(client: ResolvedClient, redirectUri: string): boolean {
   if (client.redirectUris?.includes(redirectUri)) return true;
   if (!isLoopbackRedirect(redirectUri)) return false;
-  if (client.redirectUris === undefined) return client.clientSecret === undefined;
+  if (client.redirectUris === undefined) return !client.confidential;
   const withoutPort = (uri: string): string => {
     const url = new URL(uri);
     url.port = "";

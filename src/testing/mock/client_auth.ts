@@ -1,32 +1,59 @@
 /**
  * Client authentication at the token, device authorization and revocation endpoints:
- * `client_secret_basic`, `client_secret_post`, or `none` for public clients (RFC 6749 §2.3).
+ * `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523 §2.2) for clients
+ * with registered keys, or `none` for public clients (RFC 6749 §2.3).
  *
  * @module
  */
 
-import type { Config, ResolvedClient } from "./config.ts";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import type { ResolvedClient } from "./config.ts";
 import { safeEqual } from "./checks.ts";
 import { OAuthFailure } from "./http.ts";
+import type { Runtime } from "./issue.ts";
+
+/** The `client_assertion_type` of a JWT client assertion. */
+export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/** The client assertion signing algorithms the provider accepts. */
+export const ASSERTION_ALGORITHMS: readonly string[] = [
+  "ES256",
+  "ES384",
+  "PS256",
+  "RS256",
+  "EdDSA",
+];
+
+/** How long a client assertion's `jti` is remembered, and the longest lifetime accepted (s). */
+const ASSERTION_WINDOW = 120;
 
 const BASIC_CHALLENGE = { "www-authenticate": 'Basic realm="latchkey-mock"' };
 
 /**
  * Authenticates the client of a request.
  *
- * @param config The provider configuration.
+ * @param runtime The provider.
  * @param headers The request headers.
  * @param form The request parameters.
+ * @param endpoint The URL of the endpoint called (a client assertion may name it as `aud`).
  * @returns The authenticated client.
  * @throws {OAuthFailure} `invalid_client` (401) when authentication fails, `invalid_request`
  * when the client uses two methods at once.
  */
-export function authenticateClient(
-  config: Config,
+export async function authenticateClient(
+  runtime: Runtime,
   headers: Headers,
   form: URLSearchParams,
-): ResolvedClient {
+  endpoint: string,
+): Promise<ResolvedClient> {
+  const { config } = runtime;
   const authorization = headers.get("authorization");
+  if (form.has("client_assertion") || form.has("client_assertion_type")) {
+    if (authorization !== null || form.has("client_secret")) {
+      throw new OAuthFailure("invalid_request", "Use one client authentication method only");
+    }
+    return await assertedClient(runtime, form, endpoint);
+  }
   if (authorization !== null) {
     const basic = parseBasic(authorization);
     if (basic === undefined) {
@@ -43,6 +70,7 @@ export function authenticateClient(
     }
     const client = config.clients.get(basic.id);
     if (client?.clientSecret === undefined || !safeEqual(client.clientSecret, basic.secret)) {
+      // A client with keys but no secret gets the same answer: no secret matches.
       throw new OAuthFailure("invalid_client", "Client authentication failed", 401, {
         ...BASIC_CHALLENGE,
       });
@@ -58,6 +86,13 @@ export function authenticateClient(
     throw new OAuthFailure("invalid_client", `Client "${id}" is unknown`, 401);
   }
   const secret = form.get("client_secret");
+  if (client.clientSecret === undefined && client.jwks !== undefined) {
+    throw new OAuthFailure(
+      "invalid_client",
+      `Client "${id}" must authenticate with a client assertion (private_key_jwt)`,
+      401,
+    );
+  }
   if (client.clientSecret === undefined) {
     if (secret !== null) {
       throw new OAuthFailure("invalid_client", `Client "${id}" is public and has no secret`, 401);
@@ -69,6 +104,65 @@ export function authenticateClient(
   }
   if (!safeEqual(client.clientSecret, secret)) {
     throw new OAuthFailure("invalid_client", "Client authentication failed", 401);
+  }
+  return client;
+}
+
+/**
+ * The client of a `private_key_jwt` assertion, checked: a known client with keys, `iss` and
+ * `sub` its id, `aud` the issuer or the endpoint, a signature by one of its keys, `exp` within
+ * two minutes, and a `jti` not used before.
+ */
+async function assertedClient(
+  runtime: Runtime,
+  form: URLSearchParams,
+  endpoint: string,
+): Promise<ResolvedClient> {
+  const refuse = (description: string) => new OAuthFailure("invalid_client", description, 401);
+  if (form.get("client_assertion_type") !== JWT_BEARER_ASSERTION) {
+    throw refuse(`"client_assertion_type" must be "${JWT_BEARER_ASSERTION}"`);
+  }
+  const assertion = form.get("client_assertion") ?? "";
+  let issuer: unknown;
+  try {
+    const [, payload] = assertion.split(".");
+    issuer = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(payload ?? "", {
+      alphabet: "base64url",
+    }))).iss;
+  } catch {
+    throw refuse("The client assertion is not a JWT");
+  }
+  const id = typeof issuer === "string" ? issuer : "";
+  const client = runtime.config.clients.get(id);
+  if (client === undefined) throw refuse(`Client "${id}" is unknown`);
+  if (client.jwks === undefined) throw refuse(`Client "${id}" has no registered keys`);
+  const formId = form.get("client_id");
+  if (formId !== null && formId !== id) {
+    throw new OAuthFailure("invalid_request", '"client_id" differs from the assertion\'s "iss"');
+  }
+  const { state, issuer: self } = runtime;
+  let claims: Record<string, unknown>;
+  try {
+    ({ payload: claims } = await jwtVerify(
+      assertion,
+      createLocalJWKSet({ keys: [...client.jwks] }),
+      {
+        issuer: id,
+        subject: id,
+        audience: [self, endpoint, `${self}/token`],
+        algorithms: [...ASSERTION_ALGORITHMS],
+        requiredClaims: ["exp", "jti"],
+        currentDate: new Date(state.nowMs()),
+      },
+    ));
+  } catch (error) {
+    throw refuse(`The client assertion is invalid: ${(error as Error).message}`);
+  }
+  if ((claims.exp as number) - state.now() > ASSERTION_WINDOW) {
+    throw refuse(`The client assertion lives longer than ${ASSERTION_WINDOW} seconds`);
+  }
+  if (!state.rememberProof(`assertion:${id}:${claims.jti}`, ASSERTION_WINDOW)) {
+    throw refuse('The client assertion\'s "jti" was used before');
   }
   return client;
 }

@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { ResolvedClient } from "./config.ts";
-import { mint, type Runtime, type TokenResponse } from "./issue.ts";
+import { mint, type Runtime, type TokenRequest, type TokenResponse } from "./issue.ts";
 import { s256, safeEqual } from "./checks.ts";
 import { OAuthFailure, required } from "./http.ts";
 
@@ -22,8 +21,7 @@ import { OAuthFailure, required } from "./http.ts";
  */
 export async function authorizationCodeGrant(
   runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
+  { client, form, jkt }: TokenRequest,
 ): Promise<TokenResponse> {
   const code = required(form, "code");
   const redirectUri = required(form, "redirect_uri");
@@ -63,6 +61,7 @@ export async function authorizationCodeGrant(
     aud: record.aud,
     ...(record.nonce === undefined ? {} : { nonce: record.nonce }),
     refresh: client.grants.has("refresh_token"),
+    ...(jkt === undefined ? {} : { jkt }),
   });
   record.family = family;
   return body;

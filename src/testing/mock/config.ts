@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { JWK } from "jose";
 import type { MockClient, MockProviderOptions, MockUser } from "./options.ts";
 
 /** The `grant_type` of the device authorization grant (RFC 8628). */
@@ -26,6 +27,12 @@ export interface ResolvedClient {
   grants: ReadonlySet<string>;
   redirectUris: readonly string[] | undefined;
   scope: string;
+  /** The client's public keys for `private_key_jwt`. */
+  jwks: readonly JWK[] | undefined;
+  /** Whether token requests must carry a DPoP proof. */
+  dpop: boolean;
+  /** A secret or keys: the client must authenticate. */
+  confidential: boolean;
 }
 
 /** The provider's configuration, checked and complete. */
@@ -43,6 +50,8 @@ export interface Config {
   clockSkew: number;
   discovery: "both" | "oidc" | "oauth2";
   revocation: boolean;
+  /** Where DPoP proofs must carry the provider's nonce. */
+  dpopNonce: { provider: boolean; api: boolean };
 }
 
 const DEFAULT_CLIENTS: MockClient[] = [
@@ -98,6 +107,13 @@ export function resolveConfig(options: MockProviderOptions = {}): Config {
   if (!isLoopbackHost(hostname)) {
     throw new RangeError(`Cannot start mock provider: hostname "${hostname}" is not loopback`);
   }
+  if (
+    options.dpopNonce !== undefined && !["provider", "api", "both"].includes(options.dpopNonce)
+  ) {
+    throw new TypeError(
+      'Cannot start mock provider: "dpopNonce" must be "provider", "api" or "both"',
+    );
+  }
   const clients = new Map<string, ResolvedClient>();
   for (const client of options.clients ?? DEFAULT_CLIENTS) {
     if (clients.has(client.clientId)) {
@@ -111,6 +127,9 @@ export function resolveConfig(options: MockProviderOptions = {}): Config {
       ),
       redirectUris: client.redirectUris,
       scope: client.scope ?? "openid",
+      jwks: checkedKeys(client),
+      dpop: client.dpop ?? false,
+      confidential: client.clientSecret !== undefined || client.jwks !== undefined,
     });
   }
   const users = new Map<string, MockUser>();
@@ -134,7 +153,24 @@ export function resolveConfig(options: MockProviderOptions = {}): Config {
     clockSkew: seconds("clockSkew", options.clockSkew, 0, -Infinity),
     discovery: options.discovery ?? "both",
     revocation: options.revocation ?? true,
+    dpopNonce: {
+      provider: options.dpopNonce === "provider" || options.dpopNonce === "both",
+      api: options.dpopNonce === "api" || options.dpopNonce === "both",
+    },
   };
+}
+
+/** A client's `jwks`, refused when empty or when a key holds a private part. */
+function checkedKeys(client: MockClient): readonly JWK[] | undefined {
+  if (client.jwks === undefined) return undefined;
+  const where = `Cannot start mock provider: client "${client.clientId}"`;
+  if (client.jwks.length === 0) throw new TypeError(`${where} has an empty "jwks"`);
+  for (const key of client.jwks) {
+    if ("d" in key || "p" in key || "k" in key) {
+      throw new TypeError(`${where} lists a private or secret key in "jwks": register public keys`);
+    }
+  }
+  return client.jwks.map((key) => ({ ...key }));
 }
 
 function seconds(name: string, value: number | undefined, fallback: number, min = 0): number {

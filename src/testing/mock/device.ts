@@ -6,7 +6,7 @@
  */
 
 import { DEVICE_GRANT, type ResolvedClient } from "./config.ts";
-import { mint, type Runtime, type TokenResponse } from "./issue.ts";
+import { mint, type Runtime, type TokenRequest, type TokenResponse } from "./issue.ts";
 import type { MockUser } from "./options.ts";
 import { checkScope, randomToken } from "./checks.ts";
 import { OAuthFailure, required } from "./http.ts";
@@ -102,16 +102,14 @@ export function decideDevice(runtime: Runtime, userCode: string, user: MockUser 
  * Answers a device code poll (RFC 8628 §3.4–3.5).
  *
  * @param runtime The provider.
- * @param client The authenticated client.
- * @param form The request parameters.
+ * @param request The authenticated client, its parameters and its DPoP key.
  * @returns The tokens, once the person approved.
  * @throws {OAuthFailure} `authorization_pending`, `slow_down`, `access_denied`,
  * `expired_token` or `invalid_grant`.
  */
 export async function deviceCodeGrant(
   runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
+  { client, form, jkt }: TokenRequest,
 ): Promise<TokenResponse> {
   const record = runtime.state.devices.get(required(form, "device_code"));
   if (record === undefined || record.clientId !== client.clientId) {
@@ -143,6 +141,7 @@ export async function deviceCodeGrant(
     scope: record.scope,
     aud: record.aud,
     refresh: client.grants.has("refresh_token"),
+    ...(jkt === undefined ? {} : { jkt }),
   });
   return body;
 }

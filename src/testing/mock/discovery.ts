@@ -4,7 +4,9 @@
  * @module
  */
 
+import { ASSERTION_ALGORITHMS } from "./client_auth.ts";
 import { GRANT_TYPES } from "./config.ts";
+import { DPOP_ALGORITHMS } from "./dpop.ts";
 import type { Runtime } from "./issue.ts";
 
 /** The well-known path of the OpenID Connect discovery document. */
@@ -20,7 +22,7 @@ export const OAUTH2_PATH = "/.well-known/oauth-authorization-server";
  */
 export function metadata(runtime: Runtime): Record<string, unknown> {
   const { issuer, config } = runtime;
-  const authMethods = ["client_secret_basic", "client_secret_post", "none"];
+  const authMethods = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
   return {
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
@@ -39,6 +41,8 @@ export function metadata(runtime: Runtime): Record<string, unknown> {
     grant_types_supported: [...GRANT_TYPES],
     code_challenge_methods_supported: ["S256"],
     token_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     scopes_supported: [...config.scopes],
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: ["ES256"],

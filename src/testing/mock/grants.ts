@@ -6,19 +6,16 @@
  * @module
  */
 
-import { DEVICE_GRANT, GRANT_TYPES, type ResolvedClient } from "./config.ts";
-import { mint, type Runtime, type TokenResponse } from "./issue.ts";
+import { DEVICE_GRANT, GRANT_TYPES } from "./config.ts";
+import { mint, type Runtime, type TokenRequest, type TokenResponse } from "./issue.ts";
 import { authenticateClient } from "./client_auth.ts";
 import { authorizationCodeGrant } from "./code_grant.ts";
 import { deviceCodeGrant } from "./device.ts";
 import { checkScope, parseScope, safeEqual } from "./checks.ts";
+import { checkProof, proofFailure } from "./dpop.ts";
 import { answer, jsonNoStore, OAuthFailure, parseForm, required } from "./http.ts";
 
-type GrantHandler = (
-  runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
-) => Promise<TokenResponse>;
+type GrantHandler = (runtime: Runtime, request: TokenRequest) => Promise<TokenResponse>;
 
 const HANDLERS: Record<string, GrantHandler> = {
   authorization_code: authorizationCodeGrant,
@@ -39,7 +36,8 @@ const HANDLERS: Record<string, GrantHandler> = {
 export function tokenEndpoint(runtime: Runtime, headers: Headers, body: string): Promise<Response> {
   return answer(async () => {
     const form = parseForm(headers, body);
-    const client = authenticateClient(runtime.config, headers, form);
+    const endpoint = `${runtime.issuer}/token`;
+    const client = await authenticateClient(runtime, headers, form, endpoint);
     const grant = required(form, "grant_type");
     const handler = HANDLERS[grant];
     if (handler === undefined || !GRANT_TYPES.includes(grant)) {
@@ -48,7 +46,15 @@ export function tokenEndpoint(runtime: Runtime, headers: Headers, body: string):
     if (!client.grants.has(grant)) {
       throw new OAuthFailure("unauthorized_client", `The client may not use "${grant}"`);
     }
-    return jsonNoStore(await handler(runtime, client, form));
+    const proof = await checkProof(runtime, headers, {
+      method: "POST",
+      url: endpoint,
+      site: "provider",
+    });
+    if (proof === undefined && client.dpop) {
+      throw proofFailure(runtime, "provider", "invalid_dpop_proof", "A DPoP proof is required");
+    }
+    return jsonNoStore(await handler(runtime, { client, form, jkt: proof?.jkt }));
   });
 }
 
@@ -59,8 +65,7 @@ export function tokenEndpoint(runtime: Runtime, headers: Headers, body: string):
  */
 async function refreshTokenGrant(
   runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
+  { client, form, jkt }: TokenRequest,
 ): Promise<TokenResponse> {
   const { config, state } = runtime;
   const token = required(form, "refresh_token");
@@ -82,6 +87,19 @@ async function refreshTokenGrant(
   if (state.nowMs() >= record.expiresAt) {
     throw new OAuthFailure("invalid_grant", "The refresh token expired");
   }
+  // A bound refresh token needs a proof of its key (RFC 9449 §5); a proof of another key does
+  // not make it usable. Checked before the token is spent.
+  if (family.jkt !== undefined && jkt === undefined) {
+    throw proofFailure(
+      runtime,
+      "provider",
+      "invalid_dpop_proof",
+      "The refresh token is bound to a DPoP key: a proof is required",
+    );
+  }
+  if (family.jkt !== undefined && jkt !== family.jkt) {
+    throw new OAuthFailure("invalid_grant", "The refresh token is bound to another DPoP key");
+  }
   const granted = new Set(parseScope(family.scope));
   const scope = checkScope(form.get("scope"), granted, family.scope);
   if (config.rotateRefreshTokens) record.used = true;
@@ -92,6 +110,7 @@ async function refreshTokenGrant(
     aud: family.aud,
     family,
     refresh: config.rotateRefreshTokens,
+    ...(family.jkt === undefined ? {} : { jkt: family.jkt }),
   });
   return body;
 }
@@ -99,23 +118,28 @@ async function refreshTokenGrant(
 /** The `client_credentials` grant (RFC 6749 §4.4), for confidential clients only. */
 async function clientCredentialsGrant(
   runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
+  { client, form, jkt }: TokenRequest,
 ): Promise<TokenResponse> {
-  if (client.clientSecret === undefined) {
+  if (!client.confidential) {
     throw new OAuthFailure("unauthorized_client", "A public client may not use this grant");
   }
   const scope = checkScope(form.get("scope"), runtime.config.scopes, client.scope);
   const aud = form.get("audience") ?? form.get("resource") ?? runtime.apiUrl;
-  const { body } = await mint(runtime, { client, user: undefined, scope, aud, refresh: false });
+  const { body } = await mint(runtime, {
+    client,
+    user: undefined,
+    scope,
+    aud,
+    refresh: false,
+    ...(jkt === undefined ? {} : { jkt }),
+  });
   return body;
 }
 
 /** The resource owner password credentials grant (RFC 6749 §4.3). */
 async function passwordGrant(
   runtime: Runtime,
-  client: ResolvedClient,
-  form: URLSearchParams,
+  { client, form, jkt }: TokenRequest,
 ): Promise<TokenResponse> {
   const username = required(form, "username");
   const password = required(form, "password");
@@ -131,6 +155,7 @@ async function passwordGrant(
     scope,
     aud,
     refresh: client.grants.has("refresh_token"),
+    ...(jkt === undefined ? {} : { jkt }),
   });
   return body;
 }

@@ -14,11 +14,20 @@ import type { MockUser } from "./options.ts";
 /** A successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer";
+  /** `"DPoP"` for a token bound to a DPoP key (RFC 9449 §5). */
+  token_type: "Bearer" | "DPoP";
   expires_in: number;
   scope: string;
   refresh_token?: string;
   id_token?: string;
+}
+
+/** What a grant issues for: the client, its request, and the DPoP key proven, if any. */
+export interface TokenRequest {
+  client: ResolvedClient;
+  form: URLSearchParams;
+  /** The thumbprint of the DPoP key of the request's proof. */
+  jkt: string | undefined;
 }
 
 /** The running provider, as its endpoints see it. */
@@ -49,6 +58,8 @@ export interface Grant {
   refresh: boolean;
   /** The access token lifetime, in seconds; the configured one by default. */
   ttl?: number;
+  /** The thumbprint of the DPoP key the tokens are bound to (`cnf.jkt`), if any. */
+  jkt?: string;
 }
 
 /**
@@ -76,6 +87,7 @@ export async function mint(
       aud: grant.aud,
       authTime: iat,
       revoked: false,
+      ...(grant.jkt === undefined ? {} : { jkt: grant.jkt }),
     };
   }
   const jti = crypto.randomUUID();
@@ -89,8 +101,9 @@ export async function mint(
       iat,
       exp: iat + ttl,
       jti,
+      ...(grant.jkt === undefined ? {} : { cnf: { jkt: grant.jkt } }),
     }, "at+jwt"),
-    token_type: "Bearer",
+    token_type: grant.jkt === undefined ? "Bearer" : "DPoP",
     expires_in: ttl,
     scope: grant.scope,
   };

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { JWK } from "jose";
+
 /** A client (application) registered with the mock provider. */
 export interface MockClient {
   /** The `client_id`. */
@@ -14,6 +16,21 @@ export interface MockClient {
    * `client_id` alone.
    */
   clientSecret?: string;
+  /**
+   * Public keys (JWKs) the client signs its client assertions with: such a client authenticates
+   * with `private_key_jwt` (RFC 7523 §2.2) and is confidential, with or without a secret. An
+   * assertion must name the client as `iss` and `sub`, the issuer (or the endpoint) as `aud`,
+   * carry `exp` and a `jti` not used before, and be signed by one of these keys.
+   */
+  jwks?: JWK[];
+  /**
+   * Whether the client must prove a DPoP key (RFC 9449) at the token endpoint: a token request
+   * without a `DPoP` proof is refused with `invalid_dpop_proof`. Any client that sends a proof
+   * gets DPoP-bound tokens (`token_type: "DPoP"`, `cnf.jkt`), and refresh tokens bound to the key.
+   *
+   * @default {false}
+   */
+  dpop?: boolean;
   /**
    * The `grant_type` values the client may use; `"device_code"` is short for
    * `"urn:ietf:params:oauth:grant-type:device_code"`. A refresh token is issued only to clients
@@ -137,6 +154,13 @@ export interface MockProviderOptions {
    * @default {true}
    */
   revocation?: boolean;
+  /**
+   * Where DPoP proofs must carry the provider's nonce (RFC 9449 §8, §9): at the token endpoint
+   * (`"provider"`: `400 use_dpop_nonce`), at the demo API (`"api"`: `401` with
+   * `WWW-Authenticate: DPoP error="use_dpop_nonce"`), or both. The nonce comes in the `DPoP-Nonce`
+   * header of the challenge; {@linkcode MockProvider.rotateDpopNonce} replaces it.
+   */
+  dpopNonce?: "provider" | "api" | "both";
   /** Closes the provider when aborted. */
   signal?: AbortSignal;
 }

@@ -137,6 +137,10 @@ export class MockServer {
   revokeAll(): void {
     this.#runtime.state.revokeAll();
   }
+  rotateDpopNonce(): string {
+    this.#runtime.state.dpopNonce = crypto.randomUUID();
+    return this.#runtime.state.dpopNonce;
+  }
   close(): Promise<void> {
     if (this.#closed === undefined) {
       this.#detach();

@@ -21,6 +21,13 @@ export interface MockCounts {
   api: number;
   /** Requests for either discovery document. */
   discovery: number;
+  /**
+   * DPoP proofs refused (at the token endpoint or the demo API), and DPoP-bound tokens presented
+   * without one; nonce challenges are not counted here.
+   */
+  dpopRefused: number;
+  /** `use_dpop_nonce` challenges sent (a proof without the current nonce, where one is demanded). */
+  dpopNonceChallenges: number;
 }
 
 /** One token endpoint request, as recorded in `events`. */
@@ -46,6 +53,8 @@ export interface Family {
   aud: string;
   authTime: number;
   revoked: boolean;
+  /** The thumbprint of the DPoP key the family's refresh tokens are bound to, if any. */
+  jkt?: string;
 }
 
 /** A refresh token. */
@@ -104,6 +113,8 @@ export class State {
     revoke: 0,
     api: 0,
     discovery: 0,
+    dpopRefused: 0,
+    dpopNonceChallenges: 0,
   };
   /** Every token request. */
   readonly events: MockEvent[] = [];
@@ -115,6 +126,10 @@ export class State {
   readonly refresh: Map<string, RefreshRecord> = new Map();
   /** Access tokens by `jti`. */
   readonly access: Map<string, AccessRecord> = new Map();
+  /** The nonce the provider demands in DPoP proofs (where it demands one). */
+  dpopNonce: string = crypto.randomUUID();
+  /** Proof and client assertion `jti`s seen, with when they may be forgotten (ms). */
+  #seen: Map<string, number> = new Map();
   #skewMs: number;
 
   /** @param clockSkew Seconds added to the real clock. */
@@ -139,6 +154,26 @@ export class State {
       if (normalizeUserCode(record.userCode) === wanted) return record;
     }
     return undefined;
+  }
+
+  /**
+   * Remembers a one-time value (a DPoP proof's or client assertion's `jti`) for `ttl` seconds.
+   *
+   * @param key The value, prefixed by what it belongs to.
+   * @param ttl How long it must stay unique, in seconds.
+   * @returns `false` when it was seen before (a replay).
+   */
+  rememberProof(key: string, ttl: number): boolean {
+    const now = this.nowMs();
+    // Insertion order is expiry order (one ttl per kind, and kinds share a clock): stop at the
+    // first value still remembered.
+    for (const [seen, until] of this.#seen) {
+      if (until > now) break;
+      this.#seen.delete(seen);
+    }
+    if (this.#seen.has(key)) return false;
+    this.#seen.set(key, now + ttl * 1000);
+    return true;
   }
 
   /** Revokes every refresh and access token of a family. */

@@ -14,6 +14,8 @@ export interface AccessClaims extends JWTPayload {
   scope: string;
   jti: string;
   exp: number;
+  /** The confirmation of a DPoP-bound token: the key's thumbprint (RFC 9449 §6). */
+  cnf?: { jkt?: string };
 }
 
 /** Signs and verifies the provider's JWTs with one ES256 key pair. */
