@@ -4,8 +4,6 @@
  * @module
  */
 
-import type { JWK } from "jose";
-
 /** A client (application) registered with the mock provider. */
 export interface MockClient {
   /** The `client_id`. */
@@ -22,7 +20,7 @@ export interface MockClient {
    * assertion must name the client as `iss` and `sub`, the issuer (or the endpoint) as `aud`,
    * carry `exp` and a `jti` not used before, and be signed by one of these keys.
    */
-  jwks?: JWK[];
+  jwks?: JsonWebKey[];
   /**
    * Whether the client must prove a DPoP key (RFC 9449) at the token endpoint: a token request
    * without a `DPoP` proof is refused with `invalid_dpop_proof`. Any client that sends a proof
