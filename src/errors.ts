@@ -29,6 +29,7 @@ export type AuthErrorCode =
   | "PERMISSION_DENIED"
   | "BAD_RESPONSE"
   | "MALFORMED_TOKEN"
+  | "BAD_CLIENT_KEY"
   | "USAGE";
 
 /** Options accepted by every Latchkey error constructor. */

@@ -66,6 +66,7 @@ export const AUTH_ERROR_CODES: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCod
   "BAD_RESPONSE",
   "USAGE",
   "MALFORMED_TOKEN",
+  "BAD_CLIENT_KEY",
 ]);
 
 /** Canary secrets: distinctive strings that must never show up where secrets do not belong. */
