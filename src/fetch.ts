@@ -3,7 +3,9 @@
  * bearer token sent only to the profile's API origins, redirects followed by
  * hand (only to `http:`/`https:`) so credentials never cross origins nor come
  * back once a chain left the first one, one refresh-and-retry on 401, and
- * retries with backoff for idempotent requests.
+ * retries with backoff for idempotent requests. With a DPoP sender, a hop to an
+ * API origin goes through it instead: `Authorization: DPoP` and a fresh proof
+ * for that hop's method and URL, and no proof to any other origin.
  *
  * @module
  */
@@ -18,6 +20,37 @@ import {
   sleep,
 } from "./http/retry.ts";
 import { parseWwwAuthenticate } from "./http/www_authenticate.ts";
+
+/** One request to an API origin as the wrapper prepared it, for a {@linkcode ProofSender}. */
+export interface ProofRequest {
+  /** The method, upper case. */
+  method: string;
+  /** The headers, lower-case names, without the token. */
+  headers: Record<string, string>;
+  /** The body, if any. */
+  body?: BodyInit | null | undefined;
+  /** The caller's signal. */
+  signal?: AbortSignal | undefined;
+  /** The rest of the caller's `RequestInit`. */
+  rest?: RequestInit | undefined;
+}
+
+/**
+ * Sends a request to an API origin with a sender-constrained token (DPoP): it
+ * adds `Authorization: DPoP <token>` and a proof made for this request, and
+ * follows no redirect.
+ */
+export interface ProofSender {
+  /**
+   * Sends one hop.
+   *
+   * @param url The hop's URL, on an API origin.
+   * @param request The hop.
+   * @param token The access token.
+   * @returns The response.
+   */
+  send(url: URL, request: ProofRequest, token: string): Promise<Response>;
+}
 
 /** How the wrapper gets and renews tokens, and its retry policy. */
 export interface AuthFetchOptions {
@@ -54,6 +87,11 @@ export interface AuthFetchOptions {
   userAgent?: string | undefined;
   /** How retries are spaced. */
   backoff?: BackoffOptions;
+  /**
+   * Sends the hops to API origins with a DPoP-bound token and a proof per hop;
+   * without it, the token goes as `Authorization: Bearer`.
+   */
+  proofs?: ProofSender | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -140,7 +178,10 @@ export function createAuthFetch(
     // Hot path: a bare URL to an API origin with a token known valid. The
     // response goes through the general path only when it is a 401, a
     // redirect or retryable.
-    if (init === undefined && (typeof input === "string" || input instanceof URL)) {
+    if (
+      init === undefined && options.proofs === undefined &&
+      (typeof input === "string" || input instanceof URL)
+    ) {
       // "<origin>/…" can only be a URL of that origin (the authority ends at the
       // first "/"), so a prefix match spares parsing the URL twice.
       const href = typeof input === "string" ? input : input.href;
@@ -210,10 +251,12 @@ export function createAuthFetch(
       if (departed) {
         delete hopHeaders.authorization;
         delete hopHeaders.cookie;
+        delete hopHeaders.dpop;
       } else if (!inject && !userAuthorization) delete hopHeaders.authorization;
       if (inject) {
         token ??= options.cachedToken?.() ?? await options.getToken(signal);
-        hopHeaders.authorization = `Bearer ${token}`;
+        if (options.proofs) delete hopHeaders.authorization;
+        else hopHeaders.authorization = `Bearer ${token}`;
       }
       let response: Response;
       try {
@@ -223,7 +266,14 @@ export function createAuthFetch(
         requestInit.redirect = "manual";
         if (body !== undefined && body !== null) requestInit.body = body;
         if (signal) requestInit.signal = signal;
-        response = first ?? await inner(url.href, requestInit);
+        response = first ??
+          (inject && options.proofs
+            ? await options.proofs.send(
+              url,
+              { method, headers: hopHeaders, body, signal, rest },
+              token!,
+            )
+            : await inner(url.href, requestInit));
         first = undefined;
       } catch (error) {
         if (signal?.aborted || !(error instanceof TypeError)) throw error;
@@ -314,13 +364,16 @@ export function createAuthFetch(
 }
 
 /**
- * What a 401's Bearer challenge says, for a message: its `error` only when it
+ * What a 401's Bearer (or DPoP) challenge says, for a message: its `error` only when it
  * is a short error code (RFC 6750 §3.1) that neither contains the token
  * sent nor is a part of it: a server may echo the request's headers there.
  */
 function refusalReason(header: string | null, token: string): string {
   if (header === null) return "";
-  const error = parseWwwAuthenticate(header).find((c) => c.scheme === "bearer")?.params.error;
+  const error = parseWwwAuthenticate(header).find((c) =>
+    c.scheme === "bearer" || c.scheme === "dpop"
+  )
+    ?.params.error;
   if (
     error === undefined || !ERROR_CODE.test(error) || error.includes(token) ||
     token.includes(error)

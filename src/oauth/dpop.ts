@@ -1,0 +1,197 @@
+/**
+ * DPoP (RFC 9449): the key pair a profile proves, how it rests in a store, and
+ * the requests that prove it. Proofs are openid-client's: its DPoP handle signs
+ * them and remembers each server's nonce, `fetchProtectedResource` sends an
+ * API request with `Authorization: DPoP <token>` and a fresh proof (`htm`,
+ * `htu`, `ath`, `jti`) and answers one `use_dpop_nonce` challenge. Latchkey
+ * adds only what openid-client leaves to its caller: keeping the key, and
+ * passing the caller's `fetch` and `signal` through.
+ *
+ * @module
+ */
+
+import * as oc from "openid-client";
+import { LoginRequiredError } from "../errors.ts";
+import type { ProofRequest, ProofSender } from "../fetch.ts";
+import { Secret } from "../secret.ts";
+
+/** A profile's DPoP key: the pair that signs proofs, and its private JWK for the store. */
+export interface DpopKey {
+  /** The key pair: a non-extractable private key and an extractable public key. */
+  readonly pair: CryptoKeyPair;
+  /** The JWK SHA-256 thumbprint (RFC 7638) tokens are bound to (`cnf.jkt`). */
+  readonly jkt: string;
+  /** The private key as JWK JSON, to rest with the credential (never printed: a `Secret`). */
+  readonly jwk: Secret;
+}
+
+const ES256: EcKeyImportParams = { name: "ECDSA", namedCurve: "P-256" };
+
+async function thumbprint(jwk: JsonWebKey): Promise<string> {
+  // RFC 7638 §3.2: the required members of an EC key, in lexicographic order.
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+async function fromPrivateJwk(jwk: JsonWebKey): Promise<DpopKey> {
+  const { d: _d, key_ops: _ops, ext: _ext, ...publicJwk } = jwk;
+  const privateKey = await crypto.subtle.importKey("jwk", jwk, ES256, false, ["sign"]);
+  const publicKey = await crypto.subtle.importKey("jwk", publicJwk, ES256, true, ["verify"]);
+  return {
+    pair: { privateKey, publicKey },
+    jkt: await thumbprint(jwk),
+    jwk: new Secret(JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d })),
+  };
+}
+
+/**
+ * Makes a new ES256 key pair for a login with DPoP.
+ *
+ * @returns The key, its thumbprint and its private JWK.
+ *
+ * @example
+ * ```ts
+ * import { generateDpopKey } from "./dpop.ts";
+ * const key = await generateDpopKey();
+ * if (key.pair.privateKey.extractable) throw new Error("the private key must stay in WebCrypto");
+ * if (String(key.jwk) !== "***") throw new Error("the private JWK is a Secret");
+ * ```
+ */
+export async function generateDpopKey(): Promise<DpopKey> {
+  const made = await crypto.subtle.generateKey(ES256, true, ["sign", "verify"]) as CryptoKeyPair;
+  return await fromPrivateJwk(await crypto.subtle.exportKey("jwk", made.privateKey));
+}
+
+/**
+ * Restores a stored DPoP key from its private JWK.
+ *
+ * @param stored The JWK JSON that {@linkcode generateDpopKey} made.
+ * @param profile The profile, for the error's hint.
+ * @returns The key.
+ * @throws {LoginRequiredError} When the stored value is not an ES256 private JWK: the tokens
+ * bound to the key cannot be used without it.
+ *
+ * @example
+ * ```ts
+ * import { dpopKeyFromJwk, generateDpopKey } from "./dpop.ts";
+ * const made = await generateDpopKey();
+ * const again = await dpopKeyFromJwk(made.jwk.reveal(), "default");
+ * if (again.jkt !== made.jkt) throw new Error("the thumbprint must survive the store");
+ * ```
+ */
+export async function dpopKeyFromJwk(stored: string, profile: string): Promise<DpopKey> {
+  const unusable = () =>
+    new LoginRequiredError(`The stored DPoP key of profile "${profile}" is unusable`, {
+      hint: `log in again: latchkey${
+        profile === "default" ? "" : ` --profile ${profile}`
+      } login --dpop --force`,
+    });
+  let jwk: JsonWebKey;
+  try {
+    jwk = JSON.parse(stored);
+  } catch {
+    throw unusable();
+  }
+  if (
+    typeof jwk !== "object" || jwk === null || jwk.kty !== "EC" || jwk.crv !== "P-256" ||
+    typeof jwk.d !== "string" || typeof jwk.x !== "string" || typeof jwk.y !== "string"
+  ) throw unusable();
+  try {
+    return await fromPrivateJwk(jwk);
+  } catch {
+    throw unusable();
+  }
+}
+
+/** Options of {@linkcode DpopSender}. */
+export interface DpopSenderOptions {
+  /** The issuer, which openid-client's configuration names (nothing is asked of it). */
+  issuer: string;
+  /** The client id. */
+  clientId: string;
+  /** The underlying fetch. */
+  fetch?: typeof fetch | undefined;
+  /** Whether `http:` URLs may be used (loopback only; checked by the caller). */
+  allowHttp?: boolean;
+}
+
+/**
+ * Sends API requests with a DPoP-bound token: each call makes a fresh proof for
+ * its method and URL, and a `use_dpop_nonce` challenge gets one retry with the
+ * server's nonce. One sender serves every request of a profile, so the nonces
+ * a server hands out are remembered across requests.
+ */
+export class DpopSender implements ProofSender {
+  #options: DpopSenderOptions;
+  #key: DpopKey;
+  #handle: oc.DPoPHandle | undefined;
+
+  /**
+   * @param key The profile's DPoP key.
+   * @param options The issuer and client (for openid-client), the fetch to send with.
+   */
+  constructor(key: DpopKey, options: DpopSenderOptions) {
+    this.#key = key;
+    this.#options = options;
+  }
+
+  /** A configuration for one request: openid-client takes `fetch` from it, so it holds the caller's signal. */
+  #config(signal: AbortSignal | undefined, rest: RequestInit | undefined): oc.Configuration {
+    const config = new oc.Configuration({ issuer: this.#options.issuer }, this.#options.clientId);
+    if (this.#options.allowHttp) oc.allowInsecureRequests(config);
+    // No timeout of openid-client's own: an API download may take longer than 30 s; the caller's
+    // signal ends it.
+    config.timeout = 0;
+    const inner = this.#options.fetch ?? globalThis.fetch;
+    config[oc.customFetch] = (url, init) => {
+      const signals = [init.signal, signal].filter((s): s is AbortSignal => s !== undefined);
+      const merged: RequestInit = { ...rest, ...init as RequestInit };
+      if (signals.length > 0) merged.signal = AbortSignal.any(signals);
+      return inner(url, merged);
+    };
+    return config;
+  }
+
+  /** openid-client's DPoP handle for this key (it keeps the servers' nonces). */
+  handle(config: oc.Configuration): oc.DPoPHandle {
+    return this.#handle ??= oc.getDPoPHandle(config, this.#key.pair);
+  }
+
+  /**
+   * Sends one request (no redirect followed: the wrapper follows them itself, with a new proof
+   * per hop to an API origin).
+   *
+   * @param url The URL, on an API origin.
+   * @param request The method, headers, body and signal.
+   * @param token The access token bound to the key.
+   * @returns The response, whatever its status.
+   */
+  async send(url: URL, request: ProofRequest, token: string): Promise<Response> {
+    const config = this.#config(request.signal, request.rest);
+    const headers = new Headers(request.headers);
+    let body: string | ArrayBuffer | Uint8Array | URLSearchParams | undefined;
+    const given = request.body;
+    if (
+      typeof given === "string" || given instanceof ArrayBuffer || given instanceof Uint8Array ||
+      given instanceof URLSearchParams
+    ) body = given;
+    else if (given !== undefined && given !== null) {
+      // A Blob, FormData or stream: buffered, so that a nonce challenge can send it again, with
+      // the content type `fetch` would have given it (a multipart boundary).
+      const buffered = new Response(given);
+      const type = buffered.headers.get("content-type");
+      if (type !== null && !headers.has("content-type")) headers.set("content-type", type);
+      body = await buffered.arrayBuffer();
+    }
+    try {
+      return await oc.fetchProtectedResource(config, token, url, request.method, body, headers, {
+        DPoP: this.handle(config),
+      });
+    } catch (error) {
+      // A 401 with a challenge is the wrapper's to handle (refresh, LoginRequiredError).
+      if (error instanceof oc.WWWAuthenticateChallengeError) return error.response;
+      throw error;
+    }
+  }
+}
