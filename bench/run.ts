@@ -7,7 +7,7 @@
  * `FLEET_SECONDS` / `FLEET_WORKERS` (fleet simulation), `BENCH_SKIP_FLEET=1`.
  */
 import { cliBench } from "./cli_bench.ts";
-import { fetchBench } from "./fetch_bench.ts";
+import { dpopFetchBench, fetchBench } from "./fetch_bench.ts";
 import { soak, stampede } from "./refresh_bench.ts";
 import { resolveBench } from "./resolve_bench.ts";
 
@@ -30,6 +30,15 @@ add(
   f.ratio.toFixed(3),
   "≥ 0.97",
   f.ratio >= 0.97,
+);
+
+console.error("DPoP fetch throughput…");
+const d = await dpopFetchBench();
+add(
+  "fetch wrapper with a DPoP-bound token (a fresh proof per request) / with a bearer token: throughput",
+  d.ratio.toFixed(3),
+  "≥ 0.90",
+  d.ratio >= 0.90,
 );
 
 console.error("100 concurrent calls on an expired token…");
