@@ -9,22 +9,23 @@
  * import { Auth } from "@latchkey/latchkey";
  * const auth = new Auth({ token: "example-token", dotenv: false, apiOrigins: ["https://api.example.org"] });
  * const status = await auth.status();
- * console.assert(status.loggedIn && status.source === "option");
+ * if (!status.loggedIn || status.source !== "option") throw new Error(JSON.stringify(status));
  * ```
  *
  * @module
  */
 
-export {
-  Auth,
-  type AuthOptions,
-  type AuthStatus,
-  getDefaultAuth,
-  type LoginFlow,
-  type LoginOptions,
-  type LogoutResult,
-  setDefaultAuth,
-} from "./src/auth.ts";
+export { Auth } from "./src/auth.ts";
+export type {
+  AuthOptions,
+  AuthStatus,
+  CredentialSource,
+  LoginFlow,
+  LoginOptions,
+  LogoutResult,
+  TokenOptions,
+} from "./src/auth/options.ts";
+export { getDefaultAuth, setDefaultAuth } from "./src/auth/default.ts";
 export {
   configPath,
   type LatchkeyConfig,
@@ -33,8 +34,6 @@ export {
   removeProfile,
   saveProfile,
   setDefaultProfile,
-  STORE_NAMES,
-  type StoreName,
 } from "./src/config.ts";
 export {
   Credential,
@@ -64,7 +63,6 @@ export { type Logger, setLogger } from "./src/log.ts";
 export { openBrowser } from "./src/open.ts";
 export { defaultPrompt, type LoginPrompt, type PromptHandler, promptText } from "./src/prompt.ts";
 export {
-  type CredentialSource,
   type DirectMaterial,
   type Resolution,
   type ResolverInput,
@@ -90,7 +88,8 @@ export {
 } from "./src/store/keyring.ts";
 export { MemoryStore } from "./src/store/memory.ts";
 export { TokenFileStore, type TokenFileStoreOptions } from "./src/store/token_file.ts";
-export type { CredentialStore, DeleteOptions, StoreKind, WriteOptions } from "./src/store/types.ts";
+export { STORE_NAMES, type StoreKind, type StoreName } from "./src/store/names.ts";
+export type { CredentialStore, DeleteOptions, WriteOptions } from "./src/store/types.ts";
 export {
   detectTokenFile,
   type TokenFileData,
