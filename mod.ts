@@ -44,6 +44,7 @@ export {
   credentialToTokenJson,
 } from "./src/credential.ts";
 export {
+  AUTH_ERROR_CODES,
   AuthError,
   type AuthErrorCode,
   type AuthErrorOptions,
