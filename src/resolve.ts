@@ -40,13 +40,10 @@ export type ResolverInput =
     store?: StoreName | undefined;
   };
 
-/** The ranks that give secret material directly: options, environment, `.env`. */
-type Rank = Extract<CredentialSource, "option" | "env" | "dotenv">;
-
 /** Secret material given directly (options, environment or `.env`). */
 export interface DirectMaterial {
   /** The rank it came from. */
-  source: Rank;
+  source: Extract<CredentialSource, "option" | "env" | "dotenv">;
   /** An access token. */
   accessToken?: Secret;
   /** A refresh token. */
@@ -78,12 +75,15 @@ export interface Resolution {
   /** Path or URL for the `kv` store. */
   kvPath: string | undefined;
   /** A token file to read (rank 4), with where its name came from. */
-  tokenFile: { path: string; from: Rank } | undefined;
+  tokenFile: { path: string; from: DirectMaterial["source"] } | undefined;
   /** Secret material from ranks 1–3, if any. */
   material: DirectMaterial | undefined;
   /** Where each setting came from, for `-v` output (never values). */
   origins: Partial<Record<string, CredentialSource | "profile">>;
 }
+
+/** The ranks that give secret material directly: options, environment, `.env`. */
+type Rank = DirectMaterial["source"];
 
 /** The rank a setting came from, when it came from one (not from the saved profile). */
 function rankOf(origin: CredentialSource | "profile" | undefined): Rank | undefined {
