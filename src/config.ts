@@ -47,7 +47,7 @@ export interface LatchkeyConfig {
  *
  * @example
  * ```ts
- * import { configPath } from "@latchkey/latchkey";
+ * import { configPath } from "./config.ts";
  * Deno.env.set("XDG_CONFIG_HOME", "/tmp/example-config");
  * console.assert(configPath() === "/tmp/example-config/latchkey/config.json");
  * ```

@@ -125,7 +125,7 @@ function checkOptions(options: ResolverInput): void {
  *
  * @example Options beat the environment
  * ```ts
- * import { resolveSettings } from "@latchkey/latchkey";
+ * import { resolveSettings } from "./resolve.ts";
  * const r = resolveSettings(
  *   { token: "from-option" },
  *   { TOKEN: { value: "from-env", name: "LATCHKEY_TOKEN" } },

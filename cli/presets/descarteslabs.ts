@@ -6,7 +6,7 @@
  * @module
  */
 
-import { decodeJwt } from "../../mod.ts";
+import { decodeJwt } from "../../src/jwt.ts";
 import { descarteslabs } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
 import type { PresetHandlers } from "../preset.ts";
