@@ -6,7 +6,8 @@
  *
  * Run: deno run -A bench/fetch_bench.ts   (or as part of `deno task bench`)
  */
-import { Auth, createAuthFetch } from "../mod.ts";
+import { Auth } from "../mod.ts";
+import { createAuthFetch } from "../src/fetch.ts";
 import { DpopSender, generateDpopKey } from "../src/oauth/dpop.ts";
 
 /** Result of one benchmark: a ratio and its target. */

@@ -11,7 +11,8 @@
  * @module
  */
 
-import { Auth, type AuthOptions, decodeJwt } from "../mod.ts";
+import { Auth, type AuthOptions } from "../mod.ts";
+import { decodeJwt } from "../src/jwt.ts";
 import { closeKvStores } from "../src/store/kv.ts";
 import { closeRedisStores } from "../src/store/redis.ts";
 

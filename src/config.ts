@@ -9,20 +9,8 @@ import { AuthError } from "./errors.ts";
 import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from "./fs/secure.ts";
 import { configDir } from "./paths.ts";
 import { parseJsonObject } from "./store/file.ts";
+import type { StoreName } from "./store/names.ts";
 import { checkKey } from "./store/types.ts";
-
-/** Where a profile's credential rests. */
-export type StoreName = "auto" | "file" | "keyring" | "memory" | "redis" | "kv";
-
-/** The store names a user may choose. */
-export const STORE_NAMES: readonly StoreName[] = [
-  "auto",
-  "file",
-  "keyring",
-  "memory",
-  "redis",
-  "kv",
-];
 
 /** A named service. No secret is ever kept here. */
 export interface Profile {
@@ -59,7 +47,7 @@ export interface LatchkeyConfig {
  *
  * @example
  * ```ts
- * import { configPath } from "@latchkey/latchkey";
+ * import { configPath } from "./config.ts";
  * Deno.env.set("XDG_CONFIG_HOME", "/tmp/example-config");
  * console.assert(configPath() === "/tmp/example-config/latchkey/config.json");
  * ```

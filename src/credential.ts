@@ -328,7 +328,8 @@ export function credentialFromTokenJson(
  *
  * @example
  * ```ts
- * import { Credential, credentialFromStoredJson, credentialToStoredJson } from "@latchkey/latchkey";
+ * import { Credential } from "@latchkey/latchkey";
+ * import { credentialFromStoredJson, credentialToStoredJson } from "./credential.ts";
  * const stored = credentialToStoredJson(new Credential({ accessToken: "t", clientSecret: "s" }));
  * if (stored.client_secret !== "s") throw new Error("the store form keeps the secret");
  * if (credentialFromStoredJson(stored).clientSecret?.reveal() !== "s") throw new Error("round trip");
@@ -349,7 +350,7 @@ export function credentialToStoredJson(credential: Credential): Record<string, u
  *
  * @example
  * ```ts
- * import { credentialFromStoredJson } from "@latchkey/latchkey";
+ * import { credentialFromStoredJson } from "./credential.ts";
  * const c = credentialFromStoredJson({ access_token: "t", client_secret: "s" });
  * if (!c.refreshable) throw new Error("a kept client secret renews the credential");
  * ```

@@ -8,29 +8,41 @@
 import { redactKnownSecrets } from "./secret.ts";
 
 /**
- * The stable codes carried by {@linkcode AuthError}. Scripts may match on them;
- * they never change meaning between versions.
+ * Every code an {@linkcode AuthError} may carry, in one list. Scripts may
+ * match on them; they never change meaning between versions (the README's
+ * "Error codes" table says what each means and the CLI exit it gives).
+ *
+ * @example
+ * ```ts
+ * import { AUTH_ERROR_CODES, AuthError } from "@latchkey/latchkey";
+ * const error = new AuthError("TIMEOUT", "Cannot log in: no answer within 30 s");
+ * if (!AUTH_ERROR_CODES.includes(error.code)) throw new Error(`unknown code ${error.code}`);
+ * ```
  */
-export type AuthErrorCode =
-  | "CONFLICTING_CREDENTIALS"
-  | "BAD_TOKEN_FILE"
-  | "INSECURE_PERMISSIONS"
-  | "INSECURE_URL"
-  | "ORIGIN_NOT_ALLOWED"
-  | "LOGIN_REQUIRED"
-  | "TOKEN_EXPIRED"
-  | "OAUTH_ERROR"
-  | "NETWORK_ERROR"
-  | "TIMEOUT"
-  | "ABORTED"
-  | "CONFIG_INVALID"
-  | "STORE_UNAVAILABLE"
-  | "KEYRING_UNAVAILABLE"
-  | "PERMISSION_DENIED"
-  | "BAD_RESPONSE"
-  | "MALFORMED_TOKEN"
-  | "BAD_CLIENT_KEY"
-  | "USAGE";
+export const AUTH_ERROR_CODES = [
+  "CONFLICTING_CREDENTIALS",
+  "BAD_TOKEN_FILE",
+  "INSECURE_PERMISSIONS",
+  "INSECURE_URL",
+  "ORIGIN_NOT_ALLOWED",
+  "LOGIN_REQUIRED",
+  "TOKEN_EXPIRED",
+  "OAUTH_ERROR",
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "ABORTED",
+  "CONFIG_INVALID",
+  "STORE_UNAVAILABLE",
+  "KEYRING_UNAVAILABLE",
+  "PERMISSION_DENIED",
+  "BAD_RESPONSE",
+  "MALFORMED_TOKEN",
+  "BAD_CLIENT_KEY",
+  "USAGE",
+] as const;
+
+/** The stable codes carried by {@linkcode AuthError}: one of {@linkcode AUTH_ERROR_CODES}. */
+export type AuthErrorCode = typeof AUTH_ERROR_CODES[number];
 
 /** Options accepted by every Latchkey error constructor. */
 export interface AuthErrorOptions {

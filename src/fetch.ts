@@ -145,7 +145,7 @@ function isReplayable(body: BodyInit | null | undefined): boolean {
  *
  * @example
  * ```ts
- * import { createAuthFetch } from "@latchkey/latchkey";
+ * import { createAuthFetch } from "./fetch.ts";
  * const seen: (string | null)[] = [];
  * const authFetch = createAuthFetch({
  *   apiOrigins: ["https://api.example.org"],
@@ -390,7 +390,8 @@ function refusalReason(header: string | null, token: string): string {
  *
  * @example
  * ```ts
- * import { assertAllowedOrigin, AuthError } from "@latchkey/latchkey";
+ * import { AuthError } from "@latchkey/latchkey";
+ * import { assertAllowedOrigin } from "./fetch.ts";
  * assertAllowedOrigin(new URL("https://api.example.org/v1"), ["https://api.example.org"]);
  * try {
  *   assertAllowedOrigin(new URL("https://evil.example/"), ["https://api.example.org"]);

@@ -60,7 +60,7 @@ function decodePart(part: string): Record<string, unknown> | undefined {
  *
  * @example
  * ```ts
- * import { decodeJwt } from "@latchkey/latchkey";
+ * import { decodeJwt } from "./jwt.ts";
  * const enc = (o: object) => new TextEncoder().encode(JSON.stringify(o)).toBase64({ alphabet: "base64url", omitPadding: true });
  * const jwt = `${enc({ alg: "none" })}.${enc({ sub: "alice", exp: 2000000000 })}.`;
  * console.assert(decodeJwt(jwt)?.payload.sub === "alice");

@@ -28,7 +28,7 @@ export function openerCommand(): string {
  *
  * @example
  * ```ts ignore
- * import { openBrowser } from "@latchkey/latchkey";
+ * import { openBrowser } from "./open.ts";
  * openBrowser(new URL("https://example.org/login"));
  * ```
  */

@@ -9,27 +9,14 @@
  * @module
  */
 
-import type { AuthOptions } from "./auth.ts";
-import type { LatchkeyConfig, Profile, StoreName } from "./config.ts";
-import { STORE_NAMES } from "./config.ts";
+import type { AuthOptions, CredentialSource } from "./auth/options.ts";
+import type { LatchkeyConfig, Profile } from "./config.ts";
 import type { EnvKey, EnvSnapshot } from "./env.ts";
 import { AuthError } from "./errors.ts";
 import { Secret } from "./secret.ts";
+import { isStoreName, STORE_NAMES, type StoreName } from "./store/names.ts";
 import { checkTokenSyntax, type TokenKind } from "./token_syntax.ts";
 import { normalizeIssuer, normalizeOrigin } from "./url.ts";
-
-/** Where a credential (or a setting) came from, as `status().source` reports it. */
-export type CredentialSource =
-  | "option"
-  | "env"
-  | "dotenv"
-  | "token-file"
-  | "file"
-  | "keyring"
-  | "memory"
-  | "redis"
-  | "kv"
-  | "none";
 
 /** The options the resolver reads: those of `AuthOptions`, with a store named. */
 export type ResolverInput =
@@ -56,7 +43,7 @@ export type ResolverInput =
 /** Secret material given directly (options, environment or `.env`). */
 export interface DirectMaterial {
   /** The rank it came from. */
-  source: "option" | "env" | "dotenv";
+  source: Extract<CredentialSource, "option" | "env" | "dotenv">;
   /** An access token. */
   accessToken?: Secret;
   /** A refresh token. */
@@ -88,14 +75,20 @@ export interface Resolution {
   /** Path or URL for the `kv` store. */
   kvPath: string | undefined;
   /** A token file to read (rank 4), with where its name came from. */
-  tokenFile: { path: string; from: "option" | "env" | "dotenv" } | undefined;
+  tokenFile: { path: string; from: DirectMaterial["source"] } | undefined;
   /** Secret material from ranks 1–3, if any. */
   material: DirectMaterial | undefined;
   /** Where each setting came from, for `-v` output (never values). */
   origins: Partial<Record<string, CredentialSource | "profile">>;
 }
 
-type Rank = "option" | "env" | "dotenv";
+/** The ranks that give secret material directly: options, environment, `.env`. */
+type Rank = DirectMaterial["source"];
+
+/** The rank a setting came from, when it came from one (not from the saved profile). */
+function rankOf(origin: CredentialSource | "profile" | undefined): Rank | undefined {
+  return origin === "option" || origin === "env" || origin === "dotenv" ? origin : undefined;
+}
 
 function asSecret(value: string | Secret | undefined): Secret | undefined {
   if (value === undefined || value === "") return undefined;
@@ -132,14 +125,16 @@ function checkOptions(options: ResolverInput): void {
  *
  * @example Options beat the environment
  * ```ts
- * import { resolveSettings } from "@latchkey/latchkey";
+ * import { resolveSettings } from "./resolve.ts";
  * const r = resolveSettings(
  *   { token: "from-option" },
  *   { TOKEN: { value: "from-env", name: "LATCHKEY_TOKEN" } },
  *   {},
  *   { profiles: {} },
  * );
- * console.assert(r.material?.source === "option" && r.material.accessToken?.reveal() === "from-option");
+ * if (r.material?.source !== "option" || r.material.accessToken?.reveal() !== "from-option") {
+ *   throw new Error("the option wins");
+ * }
  * ```
  */
 export function resolveSettings(
@@ -172,14 +167,14 @@ export function resolveSettings(
   const saved: Profile = config.profiles[profile] ?? {};
   const issuerText = pick("ISSUER", options.issuer, saved.issuer);
   const storeText = pick("STORE", options.store, saved.store) ?? "auto";
-  if (!STORE_NAMES.includes(storeText as StoreName)) {
+  if (!isStoreName(storeText)) {
     throw new AuthError(
       "CONFIG_INVALID",
       `Invalid store "${storeText}": expected one of ${STORE_NAMES.join(", ")}`,
     );
   }
   const tokenFileText = pick("TOKEN_FILE", options.tokenFile);
-  const tokenFileFrom = origins.token_file as Rank | undefined;
+  const tokenFileFrom = rankOf(origins.token_file);
 
   return {
     profile,
@@ -189,7 +184,7 @@ export function resolveSettings(
     scope: pick("SCOPE", options.scope, saved.scope),
     audience: options.audience ?? saved.audience,
     apiOrigins: (options.apiOrigins ?? saved.apiOrigins ?? []).map(normalizeOrigin),
-    store: storeText as StoreName,
+    store: storeText,
     redisUrl: pick("REDIS_URL", options.redisUrl),
     kvPath: pick("KV_PATH", options.kvPath),
     tokenFile: tokenFileText && tokenFileFrom

@@ -121,7 +121,8 @@ export class Secret {
  *
  * @example
  * ```ts
- * import { redact, Secret } from "@latchkey/latchkey";
+ * import { Secret } from "@latchkey/latchkey";
+ * import { redact } from "./secret.ts";
  * console.assert(redact("token abcd1234 refused", [new Secret("abcd1234")]) === "token *** refused");
  * ```
  */

@@ -52,7 +52,7 @@ function nonEmptyString(value: unknown): value is string {
  *
  * @example
  * ```ts
- * import { detectTokenFile } from "@latchkey/latchkey";
+ * import { detectTokenFile } from "./token_file.ts";
  * console.assert(detectTokenFile({ token: "abc" }, "cave-secret.json").format === "secret");
  * console.assert(detectTokenFile({ refresh_token: "r" }, "t.json").format === "oauth");
  * console.assert(detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format === "token_info");
@@ -128,7 +128,7 @@ export interface TokenFileMaterial {
  *
  * @example
  * ```ts
- * import { detectTokenFile, tokenFileMaterial } from "@latchkey/latchkey";
+ * import { detectTokenFile, tokenFileMaterial } from "./token_file.ts";
  * const file = detectTokenFile({ client_id: "c", refresh_token: "r" }, "token_info.json");
  * const { credential, clientId } = tokenFileMaterial(file, "token_info.json", Date.now() / 1000);
  * console.assert(clientId === "c" && credential.refreshToken?.reveal() === "r");
@@ -190,7 +190,8 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
  *
  * @example
  * ```ts
- * import { Credential, detectTokenFile, updateTokenFile } from "@latchkey/latchkey";
+ * import { Credential } from "@latchkey/latchkey";
+ * import { detectTokenFile, updateTokenFile } from "./token_file.ts";
  * const file = detectTokenFile({ token: "old", server: "x" }, "cave-secret.json");
  * const data = updateTokenFile(file, new Credential({ accessToken: "new" }));
  * console.assert(data.token === "new" && data.server === "x");

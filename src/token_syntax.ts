@@ -52,7 +52,8 @@ function offence(value: string, allowSpace: boolean): string | undefined {
  *
  * @example
  * ```ts
- * import { checkTokenSyntax, MalformedTokenError } from "@latchkey/latchkey";
+ * import { MalformedTokenError } from "@latchkey/latchkey";
+ * import { checkTokenSyntax } from "./token_syntax.ts";
  * checkTokenSyntax("eyJhbGciOi.J9x_-~+/=", 'environment variable "LATCHKEY_TOKEN"');
  * try {
  *   checkTokenSyntax("abc\n", 'environment variable "LATCHKEY_TOKEN"');
@@ -105,7 +106,8 @@ function checkSecret(
  *
  * @example
  * ```ts
- * import { checkCredentialSyntax, Credential } from "@latchkey/latchkey";
+ * import { Credential } from "@latchkey/latchkey";
+ * import { checkCredentialSyntax } from "./token_syntax.ts";
  * const credential = new Credential({ accessToken: "t0ken", refreshToken: "r3fresh" });
  * if (checkCredentialSyntax(credential, "the example", "input") !== credential) throw new Error("kept");
  * ```

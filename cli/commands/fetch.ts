@@ -5,7 +5,8 @@
  * @module
  */
 
-import { assertAllowedOrigin, Auth, AuthError } from "../../mod.ts";
+import { Auth, AuthError } from "../../mod.ts";
+import { assertAllowedOrigin } from "../../src/fetch.ts";
 import { expectPositionals, stringList, stringValue, usageError } from "../args.ts";
 import type { Command } from "../command.ts";
 import { readStdinBytes } from "../stdin.ts";

@@ -5,13 +5,14 @@
  * @module
  */
 
+import type { CredentialSource } from "../../mod.ts";
 import type { Context } from "../command.ts";
 import { formatDuration } from "../output.ts";
 
 /** A preset's local state, as `status --preset` reports it. */
 export interface PresetState {
   /** Where the credential rests: `file`, `keyring`, `env`…, or `none`. */
-  source: string;
+  source: CredentialSource;
   /** The file, when a file holds it. */
   path: string | null;
   /** Whether a usable credential exists (an expired but refreshable one counts). */

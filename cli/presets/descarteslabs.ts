@@ -6,7 +6,8 @@
  * @module
  */
 
-import { decodeJwt, type Logger, setLogger } from "../../mod.ts";
+import { type Logger, setLogger } from "../../mod.ts";
+import { decodeJwt } from "../../src/jwt.ts";
 import { descarteslabs } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
 import type { PresetHandlers } from "../preset.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { decodeJwt, readConfig, saveProfile } from "../../mod.ts";
+import { readConfig, saveProfile } from "../../mod.ts";
+import { decodeJwt } from "../../src/jwt.ts";
 import { freva } from "../../presets.ts";
 import { secondsValue, stringValue, type Values } from "../args.ts";
 import type { Context } from "../command.ts";

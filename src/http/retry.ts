@@ -33,7 +33,7 @@ export interface BackoffOptions {
  *
  * @example
  * ```ts
- * import { backoffDelay } from "@latchkey/latchkey";
+ * import { backoffDelay } from "./retry.ts";
  * const d = backoffDelay(3, { baseMs: 100, capMs: 10_000 });
  * console.assert(d >= 0 && d <= 800);
  * ```
@@ -59,7 +59,7 @@ export function backoffDelay(
  *
  * @example
  * ```ts
- * import { parseRetryAfter } from "@latchkey/latchkey";
+ * import { parseRetryAfter } from "./retry.ts";
  * console.assert(parseRetryAfter("2") === 2000);
  * console.assert(parseRetryAfter("soon") === undefined);
  * ```

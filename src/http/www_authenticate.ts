@@ -22,7 +22,7 @@ export interface Challenge {
  *
  * @example
  * ```ts
- * import { parseWwwAuthenticate } from "@latchkey/latchkey";
+ * import { parseWwwAuthenticate } from "./www_authenticate.ts";
  * const [c] = parseWwwAuthenticate('Bearer realm="api", error="invalid_token"');
  * console.assert(c?.scheme === "bearer" && c.params.error === "invalid_token");
  * ```

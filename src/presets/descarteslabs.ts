@@ -20,7 +20,8 @@
  */
 
 import { join } from "../fs/path.ts";
-import { Auth as GenericAuth, type AuthStatus } from "../auth.ts";
+import { Auth as GenericAuth } from "../auth.ts";
+import type { AuthStatus } from "../auth/options.ts";
 import { Credential } from "../credential.ts";
 import { envGet } from "../env.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../errors.ts";
@@ -40,7 +41,7 @@ import { requestToken, type RetryPolicy } from "./descarteslabs_token.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
 import { serviceBase } from "./url.ts";
 
-export type { AuthStatus } from "../auth.ts";
+export type { AuthStatus } from "../auth/options.ts";
 export type { RetryPolicy } from "./descarteslabs_token.ts";
 
 /** The default `domain`. */

@@ -465,7 +465,8 @@ function warnOnce(keychain: Keychain): void {
  *
  * @example
  * ```ts
- * import { Keychain, keyringAnswers } from "@latchkey/latchkey";
+ * import { Keychain } from "@latchkey/latchkey";
+ * import { keyringAnswers } from "./keyring.ts";
  * // A keychain tool that does not exist never answers: false, never an exception.
  * console.assert((await keyringAnswers(new Keychain({ command: "/nonexistent/secret-tool" }))) === false);
  * ```

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { StoreName } from "../config.ts";
+import type { StoreName } from "./names.ts";
 import { AuthError } from "../errors.ts";
 import { FileStore } from "./file.ts";
 import { MemoryStore } from "./memory.ts";

@@ -6,9 +6,7 @@
  */
 
 import type { Credential } from "../credential.ts";
-
-/** The kinds of store, as `status().source` names them. */
-export type StoreKind = "file" | "keyring" | "memory" | "redis" | "kv" | "token-file";
+import type { StoreKind } from "./names.ts";
 
 /** Options of {@linkcode CredentialStore.write}. */
 export interface WriteOptions {

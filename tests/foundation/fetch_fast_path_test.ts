@@ -1,7 +1,7 @@
 // The hot path of the fetch wrapper decides by a prefix match on "<origin>/":
 // look-alike URLs must still get no token.
 import { assertEquals } from "../assert.ts";
-import { createAuthFetch } from "../../mod.ts";
+import { createAuthFetch } from "../../src/fetch.ts";
 
 function recorder() {
   const seen: [string, string | null][] = [];

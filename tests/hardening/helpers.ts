@@ -11,7 +11,13 @@
 
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
-import { AuthError, type AuthErrorCode, type AuthOptions, FileStore } from "../../mod.ts";
+import {
+  AUTH_ERROR_CODES,
+  AuthError,
+  type AuthErrorCode,
+  type AuthOptions,
+  FileStore,
+} from "../../mod.ts";
 
 /** The repository root (for `--config` of child processes). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
@@ -45,29 +51,6 @@ export function fuzzRuns(ci: number, local: number): number {
   if (Number.isInteger(forced) && forced > 0) return forced;
   return CI ? ci : local;
 }
-
-/** Every code `AuthError` may carry (kept in step with `AuthErrorCode`). */
-export const AUTH_ERROR_CODES: ReadonlySet<AuthErrorCode> = new Set<AuthErrorCode>([
-  "CONFLICTING_CREDENTIALS",
-  "BAD_TOKEN_FILE",
-  "INSECURE_PERMISSIONS",
-  "INSECURE_URL",
-  "ORIGIN_NOT_ALLOWED",
-  "LOGIN_REQUIRED",
-  "TOKEN_EXPIRED",
-  "OAUTH_ERROR",
-  "NETWORK_ERROR",
-  "TIMEOUT",
-  "ABORTED",
-  "CONFIG_INVALID",
-  "STORE_UNAVAILABLE",
-  "KEYRING_UNAVAILABLE",
-  "PERMISSION_DENIED",
-  "BAD_RESPONSE",
-  "USAGE",
-  "MALFORMED_TOKEN",
-  "BAD_CLIENT_KEY",
-]);
 
 /** Canary secrets: distinctive strings that must never show up where secrets do not belong. */
 export const CANARY = {
@@ -152,7 +135,7 @@ export function badError(
       error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)
     }\n${error instanceof Error ? error.stack : ""}`;
   }
-  if (!AUTH_ERROR_CODES.has(error.code)) return `unknown code "${error.code}"`;
+  if (!AUTH_ERROR_CODES.includes(error.code)) return `unknown code "${error.code}"`;
   if (codes && !codes.includes(error.code)) {
     return `code ${error.code} not in ${codes.join(", ")}: ${error.message}`;
   }

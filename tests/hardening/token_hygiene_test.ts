@@ -11,10 +11,8 @@ import {
   Auth,
   AuthError,
   type AuthOptions,
-  checkTokenSyntax,
   Credential,
   credentialFromTokenJson,
-  credentialToStoredJson,
   FileStore,
   type Keychain,
   KeyringStore,
@@ -23,6 +21,8 @@ import {
   OAuthError,
   Secret,
 } from "../../mod.ts";
+import { checkTokenSyntax } from "../../src/token_syntax.ts";
+import { credentialToStoredJson } from "../../src/credential.ts";
 import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";

@@ -3,7 +3,8 @@
 // origin nor after a chain left the first one — answering a nonce challenge once.
 
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from "jose";
-import { createAuthFetch, LoginRequiredError } from "../../mod.ts";
+import { LoginRequiredError } from "../../mod.ts";
+import { createAuthFetch } from "../../src/fetch.ts";
 import { dpopKeyFromJwk, DpopSender, generateDpopKey } from "../../src/oauth/dpop.ts";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejectsWith } from "../assert.ts";

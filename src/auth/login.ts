@@ -1,0 +1,144 @@
+/**
+ * `auth.login()`: whether a login is needed, the flow that signs in (device,
+ * browser, client credentials, password), and keeping what it gave in the
+ * profile's store. The flows load only when one runs.
+ *
+ * @module
+ */
+
+import type { Credential } from "../credential.ts";
+import { AuthError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { defaultPrompt } from "../prompt.ts";
+import { Secret } from "../secret.ts";
+import { type Context, contextOf } from "./context.ts";
+import type { LoginOptions } from "./options.ts";
+import { providerFor } from "./renewer.ts";
+
+/**
+ * Signs in with the flow asked for, unless the profile holds a credential
+ * that works (or renews) and `force` is not set — a client secret in the
+ * environment alone is not a login yet. What the flow gave is kept: see
+ * {@linkcode keepLogin}.
+ *
+ * @param context The context of the `Auth`.
+ * @param options The flow, timeout, signal.
+ * @returns The context to use from now on (a new one when the session in use changed).
+ * @throws {AuthError} `CONFIG_INVALID` without an issuer and a client id, or
+ * without what the flow needs; the flow's own errors.
+ *
+ * @example A held credential means no action
+ * ```ts
+ * import { Credential } from "../credential.ts";
+ * import { buildContext } from "./context.ts";
+ * import { login } from "./login.ts";
+ * const context = await buildContext({
+ *   options: { dotenv: false, envPrefix: [], store: "memory" },
+ *   loginToken: () => Promise.reject(new Error("no login here")),
+ *   noOrigins() {},
+ * });
+ * await context.profileSession.save(new Credential({ accessToken: "held" }));
+ * if ((await login(context, {})) !== context) throw new Error("no new context");
+ * ```
+ */
+export async function login(context: Context, options: LoginOptions): Promise<Context> {
+  const held = await context.profileSession.peek();
+  if (!options.force && held && (held.refreshable || !held.isExpired())) return context;
+  return await keepLogin(context, await signIn(context, options));
+}
+
+/** Runs the flow and returns the credential it gave. */
+async function signIn(context: Context, options: LoginOptions): Promise<Credential> {
+  const { resolution: r, clientSecret, wiring: { options: o } } = context;
+  if (!r.issuer || !r.clientId) {
+    throw new AuthError("CONFIG_INVALID", "Cannot log in: an issuer and a client id are needed", {
+      hint: "pass --issuer and --client-id (or set LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
+    });
+  }
+  const flow = options.flow ?? (clientSecret ? "client_credentials" : "device");
+  const provider = await providerFor({ issuer: r.issuer, clientId: r.clientId, clientSecret }, o);
+  const interactive = {
+    scope: r.scope,
+    audience: r.audience,
+    onPrompt: o.onPrompt ?? defaultPrompt,
+    timeout: options.timeout ?? 30,
+    openBrowser: options.openBrowser ?? true,
+    signal: options.signal,
+  };
+  switch (flow) {
+    case "device":
+      return await (await import("../oauth/device.ts")).deviceLogin(provider, interactive);
+    case "browser":
+      return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
+    case "client_credentials": {
+      if (!clientSecret) {
+        throw new AuthError(
+          "CONFIG_INVALID",
+          "Cannot log in with client credentials: no client secret",
+          { hint: "set LATCHKEY_CLIENT_SECRET or use --client-secret-stdin" },
+        );
+      }
+      const grants = await import("../oauth/grants.ts");
+      return await grants.clientCredentialsGrant(provider, r);
+    }
+    case "password": {
+      if (!options.username || !options.password) {
+        throw new AuthError(
+          "CONFIG_INVALID",
+          "Cannot log in with a password: username and password are needed",
+        );
+      }
+      logger().warn(
+        "the password flow is deprecated and will be removed; use the device or browser flow",
+      );
+      const password = typeof options.password === "string"
+        ? new Secret(options.password)
+        : options.password;
+      const grants = await import("../oauth/grants.ts");
+      return await grants.passwordGrant(provider, options.username, password, r);
+    }
+    default:
+      throw new TypeError(`Unknown login flow "${flow}"`);
+  }
+}
+
+/**
+ * Keeps a login: the profile's store holds the credential, and with it the
+ * client secret the service renews with, so that a later process without the
+ * secret in its environment is logged in too. When the session in use was
+ * another (material given directly), it caches the token too, and the
+ * profile's session is used from now on.
+ *
+ * @param context The context of the `Auth`.
+ * @param credential What the login gave.
+ * @returns The context to use from now on.
+ *
+ * @example
+ * ```ts
+ * import { Credential } from "../credential.ts";
+ * import { buildContext } from "./context.ts";
+ * import { keepLogin } from "./login.ts";
+ * const context = await buildContext({
+ *   options: { dotenv: false, envPrefix: [], store: "memory" },
+ *   loginToken: () => Promise.reject(new Error("no login here")),
+ *   noOrigins() {},
+ * });
+ * await keepLogin(context, new Credential({ accessToken: "new" }));
+ * if ((await context.profileSession.peek())?.accessToken?.reveal() !== "new") throw new Error("kept");
+ * ```
+ */
+export async function keepLogin(context: Context, credential: Credential): Promise<Context> {
+  const { clientSecret, profileSession } = context;
+  await profileSession.save(clientSecret ? credential.with({ clientSecret }) : credential);
+  if (context.session === profileSession) return context;
+  // Later calls that bring the same material (a secret in the environment)
+  // find the token in its own cache, without a second grant.
+  await context.session.save(credential);
+  return contextOf({
+    resolution: context.resolution,
+    session: profileSession,
+    source: profileSession.store.kind,
+    clientSecret: undefined,
+    profileSession,
+  }, context.wiring);
+}
