@@ -12,7 +12,6 @@ import { Credential } from "../credential.ts";
 import { type EnvSnapshot, readDotenv, readEnvironment } from "../env.ts";
 import { LoginRequiredError } from "../errors.ts";
 import { createAuthFetch } from "../fetch.ts";
-import { logger } from "../log.ts";
 import { type Resolution, type ResolverInput, resolveSettings } from "../resolve.ts";
 import type { Secret } from "../secret.ts";
 import { Session } from "../session.ts";
@@ -102,7 +101,6 @@ export async function buildContext(wiring: Wiring): Promise<Context> {
     leeway: o.leeway,
     forgetOnInvalidGrant: true,
   });
-  if (r.apiOrigins.length === 0) logger().debug("no API origins: auth.fetch sends no token");
   const parts = { resolution: r, clientSecret: undefined, profileSession };
 
   if (m) {
