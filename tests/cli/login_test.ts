@@ -2,6 +2,7 @@
 // credentials (environment and stdin) and password (stdin and a terminal without echo).
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { partsPresent, SCRIPT } from "../real/helpers.ts";
 import {
   assertArgvClean,
   canary,
@@ -217,9 +218,7 @@ Deno.test("login --flow password reads the password from stdin, and from a termi
   assertStringIncludes(piped.stderr, "deprecated");
 
   // A pseudo terminal (util-linux `script`): the password is typed after the prompt, echo off.
-  const script = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
-    .output().then((o) => o.success, () => false);
-  if (!script) return;
+  if (!partsPresent("login --flow password on a terminal", SCRIPT)) return;
   const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
   const cli = spawnCli(home, [...args, "--force"], {
     interactive: true,

@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
+import { partTest, SCRIPT } from "../real/helpers.ts";
 import { canary, type Home, makeHome, runCli, show, spawnCli } from "./helpers.ts";
 
 const LINUX = Deno.build.os === "linux";
@@ -165,13 +166,10 @@ Deno.test("login --preset freva without a usable token and without a terminal ex
   assertStringIncludes(noHost.stderr, "no freva host");
 });
 
-const SCRIPT = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
-
-Deno.test({
+partTest({
   name:
     "login --preset freva on a terminal with stdout redirected: the device login on the terminal, the token JSON in the file",
-  ignore: !SCRIPT,
+  needs: [SCRIPT],
   async fn() {
     await using home = await makeHome();
     await using freva = frevaServer(canary("unused"));

@@ -3,10 +3,8 @@
 // escape sequence at all.
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { partTest, SCRIPT } from "../real/helpers.ts";
 import { type Home, makeHome, runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
-
-const hasScript = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
-  .output().then((o) => o.success, () => false);
 
 const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
@@ -23,9 +21,9 @@ async function terminalRun(home: Home, args: string[], env: Record<string, strin
   return await cli.finish();
 }
 
-Deno.test({
+partTest({
   name: "a device login on a terminal shows a QR code and a spinner; NO_COLOR drops every colour",
-  ignore: !hasScript,
+  needs: [SCRIPT],
   async fn() {
     await using provider = await startMockProvider({ deviceInterval: 0.2 });
     await using home = await makeHome();
@@ -57,9 +55,9 @@ Deno.test({
   },
 });
 
-Deno.test({
+partTest({
   name: "errors are coloured on a terminal, plain with NO_COLOR and off a terminal",
-  ignore: !hasScript,
+  needs: [SCRIPT],
   async fn() {
     await using home = await makeHome();
     const [coloured, plain, piped] = await Promise.all([

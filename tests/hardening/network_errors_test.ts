@@ -14,6 +14,7 @@ import { Auth, AuthError } from "../../mod.ts";
 import { describeNetworkError, networkFailure } from "../../src/http/network_error.ts";
 import { ProviderUnreachableError, retryingFetch } from "../../src/oauth/http.ts";
 import { makeHome, runCli, type RunOptions, show } from "../cli/helpers.ts";
+import { partTest, SCRIPT } from "../real/helpers.ts";
 import { assertRejectsWith } from "./helpers.ts";
 
 /** Times a promise, in milliseconds. */
@@ -200,21 +201,11 @@ Deno.test("Auth.token() with the provider down on loopback rejects within second
   assertEquals(error.message, `Cannot reach the provider at ${issuer}: connection refused`);
 });
 
-// `output()` throws at once when the program is missing, so the whole call sits in the try.
-const hasScript = await (async () => {
-  try {
-    return (await new Deno.Command("script", { args: ["--version"], stdout: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-})();
 const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
-Deno.test({
+partTest({
   name: "a retry wait of 2 s shows as a line on a terminal, and not on a pipe",
-  // Skipped without `script` (util-linux) outside CI; under CI=true it runs and fails instead.
-  ignore: !hasScript && Deno.env.get("CI") !== "true",
+  needs: [SCRIPT],
   async fn() {
     // Discovery answers 503 with Retry-After: 2, then 404: one visible wait, then a failure.
     let calls = 0;

@@ -102,13 +102,13 @@ Deno.test("browser login: an error= callback (access denied) ends in LoginRequir
 
 Deno.test("browser login: the timeout ends it with code TIMEOUT and closes the server", async () => {
   await using provider = await startMockProvider();
-  let port = 0;
+  let prompted: { port: number; listening: boolean } | undefined;
   const auth = publicAuth(provider, {
     profile: "browser-timeout",
-    onPrompt: (p) => {
-      if (p.kind === "browser") {
-        port = Number(new URL(new URL(p.url).searchParams.get("redirect_uri")!).port);
-      }
+    onPrompt: async (p) => {
+      if (p.kind !== "browser") return;
+      const port = Number(new URL(new URL(p.url).searchParams.get("redirect_uri")!).port);
+      prompted = { port, listening: await listening(port) };
     },
   });
   const error = await assertRejects(
@@ -116,5 +116,8 @@ Deno.test("browser login: the timeout ends it with code TIMEOUT and closes the s
     AuthError,
   );
   assertEquals(error.code, "TIMEOUT");
-  assertEquals(await listening(port), false);
+  // The prompt fired, with the server up, before the timeout: else "closed" below says nothing.
+  assert(prompted !== undefined, "the browser prompt fired before the timeout");
+  assert(prompted.port > 0 && prompted.listening, "the loopback server listened at the prompt");
+  assertEquals(await listening(prompted.port), false, "the loopback server is closed after it");
 });

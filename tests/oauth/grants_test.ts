@@ -126,7 +126,11 @@ Deno.test("100 concurrent fetch() calls on an expired token cause exactly one re
   await using provider = await startMockProvider({ accessTokenTtl: 60 });
   await seedProfile(provider, "stampede", 1);
   await sleep(1100);
-  const auth = publicAuth(provider, { profile: "stampede" });
+  // The profile's file store with a lock that does not serialise: its lock and
+  // re-read would otherwise hide a missing single flight.
+  const store = new FileStore();
+  store.lock = (_key, fn) => fn();
+  const auth = publicAuth(provider, { profile: "stampede", store });
   const responses = await Promise.all(
     Array.from({ length: 100 }, () => auth.fetch(`${provider.apiUrl}/hello`)),
   );

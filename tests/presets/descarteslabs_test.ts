@@ -30,6 +30,25 @@ interface Accounts extends TestServer {
   failures: number[];
 }
 
+/**
+ * Runs `fn`, returning the delay of every timer set while it ran (through the
+ * global `setTimeout`, which the retry's sleep uses).
+ */
+async function timerDelays(fn: () => Promise<unknown>): Promise<number[]> {
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((handler: () => void, ms?: number) => {
+    delays.push(ms ?? 0);
+    return original(handler, ms);
+  }) as typeof setTimeout;
+  try {
+    await fn();
+  } finally {
+    globalThis.setTimeout = original;
+  }
+  return delays;
+}
+
 /** A fake of the Descartes Labs accounts server, as the Python client's source speaks to it. */
 function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Accounts {
   const bodies: Record<string, unknown>[] = [];
@@ -334,11 +353,16 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
 
   server.failures.push(503, 429, 502);
   const started = Date.now();
-  await new descarteslabs.Auth({ ...base, retries: { minBackoff: 0.05, maxBackoff: 0.06 } })
-    .token();
+  const delays = await timerDelays(() =>
+    new descarteslabs.Auth({ ...base, retries: { minBackoff: 0.05, maxBackoff: 0.08 } }).token()
+  );
   const elapsed = Date.now() - started;
   assert.equal(server.bodies.length, 4);
   assert.ok(elapsed >= 150, `waited ${elapsed} ms`);
+  // Each of the three waits lies within [minBackoff, maxBackoff], read off the timers set
+  // (not the clock, which a loaded machine stretches).
+  assert.equal(delays.length, 3, `timers set: ${delays.join(", ")}`);
+  for (const ms of delays) assert.ok(ms >= 50 && ms <= 80, `waited ${ms} ms, expected 50 to 80`);
 
   server.failures.push(500, 500);
   const error = await rejectsWith(

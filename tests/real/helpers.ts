@@ -70,6 +70,81 @@ export function pythonModules(...modules: string[]): Probe {
   };
 }
 
+/**
+ * A command that must run and succeed, such as `script --version` (which only
+ * util-linux's `script` accepts). `Deno.Command` throws at once, not in its
+ * promise, when the program is missing: the probe catches both.
+ */
+export function commandSucceeds(argv: [string, ...string[]], what: string): Probe {
+  return () => {
+    const [command, ...args] = argv;
+    try {
+      const out = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).outputSync();
+      return out.success ? undefined : `${what} does not work: ${argv.join(" ")} failed`;
+    } catch (error) {
+      return `not installed: ${what} (${error instanceof Error ? error.name : String(error)})`;
+    }
+  };
+}
+
+/** util-linux's `script`, which gives the CLI a pseudo terminal in the terminal tests. */
+export const SCRIPT: Probe = commandSucceeds(["script", "--version"], "util-linux script");
+
+/** What is missing of `needs`, joined; `undefined` when it is all there. */
+export function missingParts(needs: Probe[]): string | undefined {
+  const missing = needs.map((probe) => probe()).filter((m): m is string => m !== undefined);
+  return missing.length ? missing.join("; ") : undefined;
+}
+
+function missingUnderCi(why: string): Error {
+  return new Error(`A real part is missing under CI: ${why}; run .ci/install-real-parts.sh`);
+}
+
+/** Says a test is skipped, in the line `tests/run.ts` collects. */
+function skipping(name: string, why: string): void {
+  console.error(`skipping "${name}": ${why} (install with .ci/install-real-parts.sh)`);
+}
+
+/**
+ * Whether a step needing `needs` can run: `false` when a part is missing
+ * (the caller skips the step), except under `CI=true`, where a missing part
+ * throws, naming it.
+ *
+ * @param name The step, as the skip line names it.
+ */
+export function partsPresent(name: string, ...needs: Probe[]): boolean {
+  const why = missingParts(needs);
+  if (why === undefined) return true;
+  if (CI) throw missingUnderCi(why);
+  skipping(name, why);
+  return false;
+}
+
+/**
+ * Registers a plain `Deno.test` that needs parts of the machine (a program
+ * such as `script`): skipped with a message when one is missing, except under
+ * `CI=true`, where it runs and fails, naming it. Unlike {@linkcode realTest}
+ * it keeps its options and has no deadline or timing line of its own.
+ */
+export function partTest(
+  definition: Omit<Deno.TestDefinition, "ignore"> & { needs: Probe[] },
+): void {
+  const { needs, fn, ...rest } = definition;
+  const why = missingParts(needs);
+  if (why !== undefined && !CI) {
+    skipping(rest.name, why);
+    Deno.test({ ...rest, name: `${rest.name} [skipped: ${why}]`, ignore: true, fn() {} });
+    return;
+  }
+  Deno.test({
+    ...rest,
+    async fn(t) {
+      if (why !== undefined) throw missingUnderCi(why);
+      await fn(t);
+    },
+  });
+}
+
 /** The Deno test context, minus what the real tests do not use. */
 type Fn = (t: Deno.TestContext) => Promise<void>;
 
@@ -85,19 +160,16 @@ export function realTest(
   timeoutMs: number,
   fn: Fn,
 ): void {
-  const missing = needs.map((probe) => probe()).filter((m): m is string => m !== undefined);
-  const why = missing.join("; ");
-  if (missing.length && !CI) {
-    console.error(`skipping "${name}": ${why} (install with .ci/install-real-parts.sh)`);
+  const why = missingParts(needs);
+  if (why !== undefined && !CI) {
+    skipping(name, why);
     Deno.test({ name: `${name} [skipped: ${why}]`, ignore: true, fn() {} });
     return;
   }
   Deno.test({
     name,
     async fn(t) {
-      if (missing.length) {
-        throw new Error(`A real part is missing under CI: ${why}; run .ci/install-real-parts.sh`);
-      }
+      if (why !== undefined) throw missingUnderCi(why);
       const started = performance.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<never>((_, reject) => {

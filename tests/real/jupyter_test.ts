@@ -94,6 +94,11 @@ realTest(
           "notebook",
           "--execute",
           "--ExecutePreprocessor.timeout=120",
+          // After a cell's reply, nbclient waits for the cell's output (until the kernel says
+          // idle) only 4 s by default, then drops what is still to come and goes on: under load
+          // the API cell came back empty. Wait for it up to 60 s, and fail loudly past that.
+          "--ExecutePreprocessor.iopub_timeout=60",
+          "--ExecutePreprocessor.raise_on_iopub_timeout=True",
           "--ExecutePreprocessor.kernel_name=deno",
           "--output-dir",
           out,
