@@ -80,14 +80,9 @@ export {
   type KeychainItemOptions,
   type KeychainOptions,
   KEYRING_TIMEOUT,
-} from "./src/store/keychain.ts";
-export {
-  AutoStore,
-  type AutoStoreOptions,
-  keyringAnswers,
-  KeyringStore,
-  type KeyringStoreOptions,
-} from "./src/store/keyring.ts";
+} from "./src/store/keychain/keychain.ts";
+export { AutoStore, type AutoStoreOptions, keyringAnswers } from "./src/store/auto.ts";
+export { KeyringStore, type KeyringStoreOptions } from "./src/store/keyring.ts";
 export { MemoryStore } from "./src/store/memory.ts";
 export { TokenFileStore, type TokenFileStoreOptions } from "./src/store/token_file.ts";
 export type { CredentialStore, DeleteOptions, StoreKind, WriteOptions } from "./src/store/types.ts";

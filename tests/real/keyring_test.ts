@@ -11,8 +11,9 @@ import {
 } from "../../mod.ts";
 import { anaconda } from "../../presets.ts";
 import { startMockProvider } from "../../testing.ts";
-import { Keychain } from "../../src/store/keychain.ts";
-import { AutoStore, keyringAnswers, KeyringStore } from "../../src/store/keyring.ts";
+import { AutoStore, keyringAnswers } from "../../src/store/auto.ts";
+import { Keychain } from "../../src/store/keychain/keychain.ts";
+import { KeyringStore } from "../../src/store/keyring.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
   allText,

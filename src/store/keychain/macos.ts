@@ -1,7 +1,7 @@
 /**
  * The macOS keychain through `security`: the commands to run and how to read
- * their answers. Pure: the subprocess itself is run by `keyring.ts`, with a
- * timeout.
+ * their answers. Pure: the subprocess itself is run by `runner.ts`, with a
+ * timeout, for the `Keychain` of `keychain.ts`.
  *
  * The secret never goes in argv: an item is written by `security -i`, which
  * reads its command line from stdin. That line holds at most 4096 bytes (a
@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { ToolCall, ToolResult } from "./keyring_linux.ts";
+import type { Outcome, ToolCall, ToolResult } from "./runner.ts";
 
 /** `security` exits with this code when no item matched. */
 export const ITEM_NOT_FOUND = 44;
@@ -32,7 +32,7 @@ const PREFIX = "lk1:";
  *
  * @example
  * ```ts
- * import { pack, unpack } from "./keyring_macos.ts";
+ * import { pack, unpack } from "./macos.ts";
  * const json = JSON.stringify({ access_token: "x".repeat(3000) });
  * const packed = await pack(json);
  * console.assert(packed.length < 200 && (await unpack(packed)) === json);
@@ -65,7 +65,7 @@ export async function unpack(stored: string): Promise<string> {
  *
  * @example
  * ```ts
- * import { isBareWord } from "./keyring_macos.ts";
+ * import { isBareWord } from "./macos.ts";
  * console.assert(isBareWord("eyJhcGlfa2V5Ijog=") && !isBareWord('a "quoted" word'));
  * ```
  */
@@ -156,7 +156,7 @@ export function dumpCall(command: string): ToolCall {
  *
  * @example
  * ```ts
- * import { dumpAccounts } from "./keyring_macos.ts";
+ * import { dumpAccounts } from "./macos.ts";
  * const dump = 'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="work"\n    "svce"<blob>="latchkey"\n' +
  *   'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="me"\n    "svce"<blob>="other"\n';
  * console.assert(dumpAccounts(dump, "latchkey").join() === "work");
@@ -184,10 +184,7 @@ export function dumpAccounts(stdout: string, service: string): string[] {
 export function outcome(
   result: ToolResult,
   interactive = false,
-):
-  | { ok: true }
-  | { ok: false; missing: true }
-  | { ok: false; missing: false; reason: string } {
+): Outcome {
   const message = result.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
   if (result.code === ITEM_NOT_FOUND) return { ok: false, missing: true };
   if (result.code === 0 && !(interactive && message !== undefined)) return { ok: true };
