@@ -94,4 +94,4 @@ export {
   tokenFileMaterial,
   type TokenFileOptions,
   updateTokenFile,
-} from "./src/token_file.ts";
+} from "./src/token_formats.ts";

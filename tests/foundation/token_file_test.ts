@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
-import { detectTokenFile, tokenFileMaterial } from "../../src/token_file.ts";
+import { detectTokenFile, tokenFileMaterial } from "../../src/token_formats.ts";
 import {
   assertEquals,
   assertExcludes,
