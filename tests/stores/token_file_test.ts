@@ -1,6 +1,7 @@
 /**
- * The three token file formats: detected from content, read, written back (through
- * `TokenFileStore.write`) in the same format with unknown keys kept, and refused with
+ * The token file store: the store contract (`contract.ts`; one credential whatever the key), then
+ * the three token file formats (`src/token_formats.ts`) it reads and writes — detected from
+ * content, read, written back in the same format with unknown keys kept, and refused with
  * `BAD_TOKEN_FILE` when they match none, naming the file and never a secret.
  */
 
@@ -17,7 +18,26 @@ import {
   modeOf,
   nowSeconds,
   writeSecretFile,
-} from "./helpers.ts";
+} from "../foundation/helpers.ts";
+import { storeContract } from "./contract.ts";
+
+storeContract({
+  name: "token file store",
+  singleKey: true,
+  // Its lock file lives under the user's config folder ($XDG_CONFIG_HOME/latchkey/locks), which
+  // an in-process test must not change; the Auth tests with a token file take it in children
+  // with their own HOME.
+  lock: false,
+  async setup() {
+    const dir = await Deno.makeTempDir({ prefix: "latchkey-token-file-" });
+    const path = join(dir, "token.json");
+    return {
+      open: () => new TokenFileStore(path),
+      location: () => path,
+      [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+});
 
 async function tempFile(name: string, content: unknown, mode = 0o600): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "latchkey-token-file-" });
@@ -441,7 +461,7 @@ Deno.test("a token file with only an absolute expiry is renewed within the defau
 
 Deno.test("a JWT's own iat wins over the file's mtime for the lifetime", async () => {
   const now = nowSeconds();
-  const { fakeJwt } = await import("./helpers.ts");
+  const { fakeJwt } = await import("../foundation/helpers.ts");
   const path = await tempFile("jwt.json", {
     access_token: fakeJwt({ iat: now - 60, exp: now + 60 }),
     expires_at: now + 60,
