@@ -53,9 +53,12 @@ function nonEmptyString(value: unknown): value is string {
  * @example
  * ```ts
  * import { detectTokenFile } from "@latchkey/latchkey";
- * console.assert(detectTokenFile({ token: "abc" }, "cave-secret.json").format === "secret");
- * console.assert(detectTokenFile({ refresh_token: "r" }, "t.json").format === "oauth");
- * console.assert(detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format === "token_info");
+ * const formats = [
+ *   detectTokenFile({ token: "abc" }, "cave-secret.json").format,
+ *   detectTokenFile({ refresh_token: "r" }, "t.json").format,
+ *   detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format,
+ * ].join();
+ * if (formats !== "secret,oauth,token_info") throw new Error(`detected ${formats}`);
  * ```
  */
 export function detectTokenFile(
@@ -131,7 +134,9 @@ export interface TokenFileMaterial {
  * import { detectTokenFile, tokenFileMaterial } from "@latchkey/latchkey";
  * const file = detectTokenFile({ client_id: "c", refresh_token: "r" }, "token_info.json");
  * const { credential, clientId } = tokenFileMaterial(file, "token_info.json", Date.now() / 1000);
- * console.assert(clientId === "c" && credential.refreshToken?.reveal() === "r");
+ * if (clientId !== "c" || credential.refreshToken?.reveal() !== "r") {
+ *   throw new Error("the client id and refresh token were not read");
+ * }
  * ```
  */
 export function tokenFileMaterial(
@@ -193,7 +198,7 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
  * import { Credential, detectTokenFile, updateTokenFile } from "@latchkey/latchkey";
  * const file = detectTokenFile({ token: "old", server: "x" }, "cave-secret.json");
  * const data = updateTokenFile(file, new Credential({ accessToken: "new" }));
- * console.assert(data.token === "new" && data.server === "x");
+ * if (data.token !== "new" || data.server !== "x") throw new Error("the token or a kept key is wrong");
  * ```
  */
 export function updateTokenFile(

@@ -271,7 +271,8 @@ function warnOnce(keychain: Keychain): void {
  * ```ts
  * import { Keychain, keyringAnswers } from "@latchkey/latchkey";
  * // A keychain tool that does not exist never answers: false, never an exception.
- * console.assert((await keyringAnswers(new Keychain({ command: "/nonexistent/secret-tool" }))) === false);
+ * const keychain = new Keychain({ command: "/nonexistent/secret-tool" });
+ * if ((await keyringAnswers(keychain)) !== false) throw new Error("a missing tool answered");
  * ```
  */
 export async function keyringAnswers(keychain: Keychain = defaultKeychain()): Promise<boolean> {

@@ -176,7 +176,7 @@ export async function removeMarker(dir: string, key: string): Promise<void> {
  * import { KeyringStore } from "./keyring.ts";
  * const store = new KeyringStore();
  * await store.write("work", new Credential({ accessToken: "t", expiresAt: 2e9 }));
- * console.assert((await store.read("work"))?.accessToken?.reveal() === "t");
+ * if ((await store.read("work"))?.accessToken?.reveal() !== "t") throw new Error("not read back");
  * await store.delete("work");
  * ```
  */

@@ -94,7 +94,7 @@ export interface KeychainItemOptions {
  * import { Keychain } from "./keychain.ts";
  * const keychain = new Keychain();
  * await keychain.set("work", "{}", { issuer: "https://id.example.org" });
- * console.assert((await keychain.get("work")) === "{}");
+ * if ((await keychain.get("work")) !== "{}") throw new Error("the item was not read back");
  * ```
  */
 export class Keychain {

@@ -83,8 +83,11 @@ export function searchCall(command: string, attributes: Attributes): ToolCall {
  * import { searchPairs } from "./linux.ts";
  * const stderr = "attribute.service = S\nattribute.username = U\nattribute.application = Python keyring library\n" +
  *   "attribute.service = S\nattribute.username = U\n";
- * console.assert(searchPairs(stderr).length === 3);
- * console.assert(searchPairs(stderr)[2]!.join("=") === "application=Python keyring library");
+ * const pairs = searchPairs(stderr);
+ * if (pairs.length !== 3) throw new Error(`expected 3 pairs, got ${pairs.length}`);
+ * if (pairs[2]!.join("=") !== "application=Python keyring library") {
+ *   throw new Error(`unexpected third pair: ${pairs[2]}`);
+ * }
  * ```
  */
 export function searchPairs(stderr: string): [string, string][] {
@@ -107,7 +110,8 @@ export function searchPairs(stderr: string): [string, string][] {
  * ```ts
  * import { searchValues } from "./linux.ts";
  * const stderr = "attribute.profile = work\nattribute.service = latchkey\nattribute.profile = home\n";
- * console.assert(searchValues(stderr, "profile").join() === "home,work");
+ * const profiles = searchValues(stderr, "profile").join();
+ * if (profiles !== "home,work") throw new Error(`unexpected profiles: ${profiles}`);
  * ```
  */
 export function searchValues(stderr: string, name: string): string[] {
@@ -126,9 +130,13 @@ export function searchValues(stderr: string, name: string): string[] {
  * @example
  * ```ts
  * import { outcome } from "./linux.ts";
- * console.assert(outcome({ code: 1, stdout: "", stderr: "" }).ok === false);
+ * const missing = outcome({ code: 1, stdout: "", stderr: "" });
+ * if (missing.ok || !missing.missing) throw new Error("a silent exit 1 is not \"missing\"");
  * const failed = outcome({ code: 1, stdout: "", stderr: "secret-tool: Cannot autolaunch D-Bus without X11 $DISPLAY\n" });
- * console.assert(!failed.ok && !failed.missing && failed.reason === "Cannot autolaunch D-Bus without X11 $DISPLAY");
+ * const reason = "Cannot autolaunch D-Bus without X11 $DISPLAY";
+ * if (failed.ok || failed.missing || failed.reason !== reason) {
+ *   throw new Error("the message on stderr is not the reason");
+ * }
  * ```
  */
 export function outcome(result: ToolResult): Outcome {

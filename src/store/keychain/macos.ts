@@ -35,7 +35,8 @@ const PREFIX = "lk1:";
  * import { pack, unpack } from "./macos.ts";
  * const json = JSON.stringify({ access_token: "x".repeat(3000) });
  * const packed = await pack(json);
- * console.assert(packed.length < 200 && (await unpack(packed)) === json);
+ * if (packed.length >= 200) throw new Error(`packed to ${packed.length} characters`);
+ * if ((await unpack(packed)) !== json) throw new Error("unpack did not give the JSON back");
  * ```
  */
 export async function pack(secret: string): Promise<string> {
@@ -66,7 +67,8 @@ export async function unpack(stored: string): Promise<string> {
  * @example
  * ```ts
  * import { isBareWord } from "./macos.ts";
- * console.assert(isBareWord("eyJhcGlfa2V5Ijog=") && !isBareWord('a "quoted" word'));
+ * if (!isBareWord("eyJhcGlfa2V5Ijog=")) throw new Error("base64 is a bare word");
+ * if (isBareWord('a "quoted" word')) throw new Error("quotes and blanks are not");
  * ```
  */
 export function isBareWord(value: string): boolean {
@@ -159,7 +161,8 @@ export function dumpCall(command: string): ToolCall {
  * import { dumpAccounts } from "./macos.ts";
  * const dump = 'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="work"\n    "svce"<blob>="latchkey"\n' +
  *   'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="me"\n    "svce"<blob>="other"\n';
- * console.assert(dumpAccounts(dump, "latchkey").join() === "work");
+ * const accounts = dumpAccounts(dump, "latchkey").join();
+ * if (accounts !== "work") throw new Error(`unexpected accounts: ${accounts}`);
  * ```
  */
 export function dumpAccounts(stdout: string, service: string): string[] {
