@@ -74,8 +74,8 @@ export interface StoreContract {
   /** Two instances share what they hold (all but the memory store). @default {true} */
   shared?: boolean;
   /**
-   * The store's lock can be taken in-process without touching the user's folders (the token
-   * file's lock lives under the user's config folder). @default {true}
+   * Register the lock tests. The token file store registers them in a child with its own config
+   * folder instead (its lock file lives under the user's config folder). @default {true}
    */
   lock?: boolean;
   /** A lease lock: two processes, holder-only release, expiry, extension, give-up time. */
