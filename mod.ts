@@ -59,15 +59,15 @@ export { Secret } from "./src/secret.ts";
 export { hideSecretEnvironment, secretEnvGet } from "./src/secret_env.ts";
 export { type Renewer, Session, type SessionOptions, type TokenRequest } from "./src/session.ts";
 export { FileStore, type FileStoreOptions } from "./src/store/file.ts";
-export { Keychain, type KeychainItemOptions, type KeychainOptions } from "./src/store/keychain.ts";
 export {
-  AutoStore,
-  type AutoStoreOptions,
-  KeyringStore,
-  type KeyringStoreOptions,
-} from "./src/store/keyring.ts";
+  Keychain,
+  type KeychainItemOptions,
+  type KeychainOptions,
+} from "./src/store/keychain/keychain.ts";
+export { AutoStore, type AutoStoreOptions } from "./src/store/auto.ts";
+export { KeyringStore, type KeyringStoreOptions } from "./src/store/keyring.ts";
 export { MemoryStore } from "./src/store/memory.ts";
 export { TokenFileStore, type TokenFileStoreOptions } from "./src/store/token_file.ts";
 export { STORE_NAMES, type StoreKind, type StoreName } from "./src/store/names.ts";
 export type { CredentialStore, DeleteOptions, WriteOptions } from "./src/store/types.ts";
-export type { TokenFileFormat } from "./src/token_file.ts";
+export type { TokenFileFormat } from "./src/token_formats.ts";

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests with real parts (tests/real/) need on a fresh Debian machine: a
+# Installs what the tests with real parts (tests/real/, and the keyring and redis store tests
+# in tests/stores/) need on a fresh Debian machine: a
 # Secret Service (gnome-keyring, secret-tool, a session bus), Debian's Chromium driven by npm
 # playwright-core (never a browser download), Jupyter's nbconvert/nbclient for the Deno
 # kernel, redis-server for the fleet store, and xdg-open. Idempotent: packages already installed are not fetched again.

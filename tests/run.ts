@@ -32,8 +32,8 @@ async function testFiles(dir: string): Promise<string[]> {
 }
 
 // Long files first, so that the two cores finish together.
-const weight = (f: string) =>
-  /cross_process|concurrency|soak|real\/|crash|fleet|cli\//.test(f) ? 0 : 1;
+const long = /cross_process|concurrency|soak|real\/|crash|fleet|stores\/(kv|redis|keyring)|cli\//;
+const weight = (f: string) => long.test(f) ? 0 : 1;
 const files = (only ?? await testFiles(`${root}tests`)).sort((a, b) => weight(a) - weight(b));
 const runs: { name: string; args: string[] }[] = files.map((f) => ({
   name: f.replace(root, ""),

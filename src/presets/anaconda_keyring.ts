@@ -13,7 +13,7 @@ import { join } from "../fs/path.ts";
 import { AuthError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { homeDir } from "../paths.ts";
-import { Keychain, type KeychainOptions } from "../store/keychain.ts";
+import { Keychain, type KeychainOptions } from "../store/keychain/keychain.ts";
 import { TokenFileStore } from "../store/token_file.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
 

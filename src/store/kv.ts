@@ -103,8 +103,9 @@ function asLock(value: unknown): LockValue | undefined {
  * {@linkcode KvStore.prototype.close} (or `await using`) when done.
  *
  * @example
- * ```ts ignore
- * import { Credential, KvStore } from "@latchkey/latchkey";
+ * ```ts
+ * import { Credential } from "@latchkey/latchkey";
+ * import { KvStore } from "@latchkey/latchkey/fleet";
  * await using store = new KvStore({ path: ":memory:" });
  * await store.write("default", new Credential({ accessToken: "t", expiresAt: 2e9 }));
  * if (!(await store.list()).includes("default")) throw new Error("not listed");

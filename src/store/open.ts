@@ -36,16 +36,13 @@ export function openStore(
   switch (name) {
     case "auto":
       // no I/O here: the AutoStore reads the file first and asks the keyring only when needed
-      return import("./keyring.ts").then((m) => new m.AutoStore());
+      return import("./auto.ts").then((m) => new m.AutoStore());
     case "file":
       return Promise.resolve(new FileStore());
-    case "memory":
+    case "memory": // per Auth: nothing outlives it
       return Promise.resolve(new MemoryStore());
-    // KEYRING-CASE (owned by the keyring store work)
-    // per Auth: nothing outlives it
     case "keyring":
       return import("./keyring.ts").then((m) => new m.KeyringStore());
-    // FLEET-CASES (owned by the fleet store work)
     case "redis":
       return import("./redis.ts").then((m) => m.openRedisStore(options.redisUrl));
     case "kv":
@@ -70,6 +67,6 @@ export function openStore(
  */
 export async function chooseLoginStore(name: StoreName): Promise<StoreName> {
   if (name !== "auto") return name;
-  const { keyringAnswers } = await import("./keyring.ts");
+  const { keyringAnswers } = await import("./auto.ts");
   return (await keyringAnswers()) ? "keyring" : "file";
 }

@@ -111,7 +111,8 @@ return 0`;
  *
  * @example
  * ```ts ignore
- * import { Auth, RedisStore } from "@latchkey/latchkey";
+ * import { Auth } from "@latchkey/latchkey";
+ * import { RedisStore } from "@latchkey/latchkey/fleet";
  * await using store = new RedisStore({ url: "redis://127.0.0.1:6379/0" });
  * const auth = new Auth({ store, profile: "batch", issuer: "https://id.example.org", clientId: "jobs" });
  * await auth.token();

@@ -25,7 +25,7 @@ import {
   type TokenFileFormat,
   tokenFileMaterial,
   updateTokenFile,
-} from "../token_file.ts";
+} from "../token_formats.ts";
 import { parseJsonObject } from "./file.ts";
 import type { CredentialStore } from "./types.ts";
 

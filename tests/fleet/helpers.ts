@@ -1,5 +1,6 @@
 /**
- * Helpers shared by the fleet store tests.
+ * Helpers shared by the fleet tests and the store tests (`../stores/`): store keys, sample
+ * credentials, and two processes contending for one store's lock.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 /**
  * The Secret Service (GNOME Keyring, KWallet, KeePassXC) through libsecret's
  * `secret-tool`: the commands to run and how to read their answers. Pure: the
- * subprocess itself is run by `keyring.ts`, with a timeout.
+ * subprocess itself is run by `runner.ts`, with a timeout, for the
+ * `Keychain` of `keychain.ts`.
  *
  * The secret always travels on stdin (`secret-tool store` reads it from
  * there), never in argv, where any user could read it in `ps`.
@@ -9,27 +10,7 @@
  * @module
  */
 
-/** One run of a keychain tool: the program, its arguments and what goes to its stdin. */
-export interface ToolCall {
-  /** The program. */
-  command: string;
-  /** Its arguments (never a secret). */
-  args: string[];
-  /** Written to its stdin, then stdin is closed (this is where a secret goes). */
-  stdin?: string;
-  /** Whether stdout is read (`false` sends it to /dev/null). @default {true} */
-  stdout?: boolean;
-}
-
-/** What a keychain tool answered. */
-export interface ToolResult {
-  /** Its exit code. */
-  code: number;
-  /** Its stdout (empty when not read). */
-  stdout: string;
-  /** Its stderr. */
-  stderr: string;
-}
+import type { Outcome, ToolCall, ToolResult } from "./runner.ts";
 
 /** The attributes of a Secret Service item, as `name=value` pairs. */
 export type Attributes = Record<string, string>;
@@ -99,11 +80,14 @@ export function searchCall(command: string, attributes: Attributes): ToolCall {
  *
  * @example
  * ```ts
- * import { searchPairs } from "./keyring_linux.ts";
+ * import { searchPairs } from "./linux.ts";
  * const stderr = "attribute.service = S\nattribute.username = U\nattribute.application = Python keyring library\n" +
  *   "attribute.service = S\nattribute.username = U\n";
- * console.assert(searchPairs(stderr).length === 3);
- * console.assert(searchPairs(stderr)[2]!.join("=") === "application=Python keyring library");
+ * const pairs = searchPairs(stderr);
+ * if (pairs.length !== 3) throw new Error(`expected 3 pairs, got ${pairs.length}`);
+ * if (pairs[2]!.join("=") !== "application=Python keyring library") {
+ *   throw new Error(`unexpected third pair: ${pairs[2]}`);
+ * }
  * ```
  */
 export function searchPairs(stderr: string): [string, string][] {
@@ -124,20 +108,15 @@ export function searchPairs(stderr: string): [string, string][] {
  *
  * @example
  * ```ts
- * import { searchValues } from "./keyring_linux.ts";
+ * import { searchValues } from "./linux.ts";
  * const stderr = "attribute.profile = work\nattribute.service = latchkey\nattribute.profile = home\n";
- * console.assert(searchValues(stderr, "profile").join() === "home,work");
+ * const profiles = searchValues(stderr, "profile").join();
+ * if (profiles !== "home,work") throw new Error(`unexpected profiles: ${profiles}`);
  * ```
  */
 export function searchValues(stderr: string, name: string): string[] {
   return searchPairs(stderr).filter(([n]) => n === name).map(([, value]) => value).sort();
 }
-
-/** How a `secret-tool` run ended. */
-export type Outcome =
-  | { ok: true }
-  | { ok: false; missing: true }
-  | { ok: false; missing: false; reason: string };
 
 /**
  * Reads a `secret-tool` exit: `lookup` and `clear` exit 1 without a message
@@ -150,10 +129,14 @@ export type Outcome =
  *
  * @example
  * ```ts
- * import { outcome } from "./keyring_linux.ts";
- * console.assert(outcome({ code: 1, stdout: "", stderr: "" }).ok === false);
+ * import { outcome } from "./linux.ts";
+ * const missing = outcome({ code: 1, stdout: "", stderr: "" });
+ * if (missing.ok || !missing.missing) throw new Error("a silent exit 1 is not \"missing\"");
  * const failed = outcome({ code: 1, stdout: "", stderr: "secret-tool: Cannot autolaunch D-Bus without X11 $DISPLAY\n" });
- * console.assert(!failed.ok && !failed.missing && failed.reason === "Cannot autolaunch D-Bus without X11 $DISPLAY");
+ * const reason = "Cannot autolaunch D-Bus without X11 $DISPLAY";
+ * if (failed.ok || failed.missing || failed.reason !== reason) {
+ *   throw new Error("the message on stderr is not the reason");
+ * }
  * ```
  */
 export function outcome(result: ToolResult): Outcome {

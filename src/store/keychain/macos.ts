@@ -1,7 +1,7 @@
 /**
  * The macOS keychain through `security`: the commands to run and how to read
- * their answers. Pure: the subprocess itself is run by `keyring.ts`, with a
- * timeout.
+ * their answers. Pure: the subprocess itself is run by `runner.ts`, with a
+ * timeout, for the `Keychain` of `keychain.ts`.
  *
  * The secret never goes in argv: an item is written by `security -i`, which
  * reads its command line from stdin. That line holds at most 4096 bytes (a
@@ -14,7 +14,7 @@
  * @module
  */
 
-import type { ToolCall, ToolResult } from "./keyring_linux.ts";
+import type { Outcome, ToolCall, ToolResult } from "./runner.ts";
 
 /** `security` exits with this code when no item matched. */
 export const ITEM_NOT_FOUND = 44;
@@ -32,10 +32,11 @@ const PREFIX = "lk1:";
  *
  * @example
  * ```ts
- * import { pack, unpack } from "./keyring_macos.ts";
+ * import { pack, unpack } from "./macos.ts";
  * const json = JSON.stringify({ access_token: "x".repeat(3000) });
  * const packed = await pack(json);
- * console.assert(packed.length < 200 && (await unpack(packed)) === json);
+ * if (packed.length >= 200) throw new Error(`packed to ${packed.length} characters`);
+ * if ((await unpack(packed)) !== json) throw new Error("unpack did not give the JSON back");
  * ```
  */
 export async function pack(secret: string): Promise<string> {
@@ -65,8 +66,9 @@ export async function unpack(stored: string): Promise<string> {
  *
  * @example
  * ```ts
- * import { isBareWord } from "./keyring_macos.ts";
- * console.assert(isBareWord("eyJhcGlfa2V5Ijog=") && !isBareWord('a "quoted" word'));
+ * import { isBareWord } from "./macos.ts";
+ * if (!isBareWord("eyJhcGlfa2V5Ijog=")) throw new Error("base64 is a bare word");
+ * if (isBareWord('a "quoted" word')) throw new Error("quotes and blanks are not");
  * ```
  */
 export function isBareWord(value: string): boolean {
@@ -156,10 +158,11 @@ export function dumpCall(command: string): ToolCall {
  *
  * @example
  * ```ts
- * import { dumpAccounts } from "./keyring_macos.ts";
+ * import { dumpAccounts } from "./macos.ts";
  * const dump = 'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="work"\n    "svce"<blob>="latchkey"\n' +
  *   'keychain: "/k"\nclass: "genp"\nattributes:\n    "acct"<blob>="me"\n    "svce"<blob>="other"\n';
- * console.assert(dumpAccounts(dump, "latchkey").join() === "work");
+ * const accounts = dumpAccounts(dump, "latchkey").join();
+ * if (accounts !== "work") throw new Error(`unexpected accounts: ${accounts}`);
  * ```
  */
 export function dumpAccounts(stdout: string, service: string): string[] {
@@ -184,10 +187,7 @@ export function dumpAccounts(stdout: string, service: string): string[] {
 export function outcome(
   result: ToolResult,
   interactive = false,
-):
-  | { ok: true }
-  | { ok: false; missing: true }
-  | { ok: false; missing: false; reason: string } {
+): Outcome {
   const message = result.stderr.split("\n").map((l) => l.trim()).find((l) => l !== "");
   if (result.code === ITEM_NOT_FOUND) return { ok: false, missing: true };
   if (result.code === 0 && !(interactive && message !== undefined)) return { ok: true };

@@ -1,12 +1,20 @@
+/**
+ * The redis store (against a real redis-server, `../fleet/redis_server.ts`): the store contract
+ * (`contract.ts`, with its lease lock and fencing), then what is its own — its key layout,
+ * encryption at rest and key rotation, sealed values from elsewhere or of the first format, a
+ * server that goes down or never ran, and its URL.
+ */
+
 import { createClient } from "redis";
 import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
 import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, openRedisStore, RedisStore } from "../../src/store/redis.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
-import { newStoreKey, overlaps, runLockWorkers, sampleCredential, sleep } from "./helpers.ts";
-import { freePort, redisTest, startRedis } from "./redis_server.ts";
-import { sealV1 } from "./seal_v1.ts";
+import { newStoreKey, sampleCredential } from "../fleet/helpers.ts";
+import { freePort, redisTest, startRedis } from "../fleet/redis_server.ts";
+import { sealV1 } from "../fleet/seal_v1.ts";
+import { storeContract } from "./contract.ts";
 
 async function rawClient(url: string) {
   const client = createClient({ url, socket: { reconnectStrategy: false } });
@@ -15,25 +23,40 @@ async function rawClient(url: string) {
   return client;
 }
 
-redisTest("redis store writes, reads, lists and deletes credentials", async () => {
-  await using redis = await startRedis();
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false });
-  assertEquals(store.kind, "redis");
-  assertEquals(await store.read("alpha"), undefined);
-  await store.write("alpha", sampleCredential("a"));
-  await store.write("beta", sampleCredential("b"));
-  const back = await store.read("alpha");
-  assertEquals(back?.accessToken?.reveal(), "access-secret-a");
-  assertEquals(back?.refreshToken?.reveal(), "refresh-secret-a");
-  assertEquals(back?.idToken?.reveal(), "id-secret-a");
-  assertEquals(back?.scope, "openid api");
-  assertEquals(back?.expiresAt, sampleCredential("a").expiresAt);
-  assertEquals(back?.issuer, "https://id.example.org");
-  assertEquals(await store.list(), ["alpha", "beta"]);
-  assertEquals(store.location("alpha"), `${redis.url}#latchkey:cred:alpha`);
-  assertEquals(await store.delete("alpha"), true);
-  assertEquals(await store.delete("alpha"), false);
-  assertEquals(await store.list(), ["beta"]);
+storeContract({
+  name: "redis store",
+  test: redisTest,
+  lease: true,
+  fenced: true,
+  async setup() {
+    const redis = await startRedis();
+    const raw = await rawClient(redis.url);
+    const opened: RedisStore[] = [];
+    const lock = (key: string) => `latchkey:lock:${key}`;
+    return {
+      open(settings = {}) {
+        const store = new RedisStore({ url: redis.url, encryptionKey: false, ...settings });
+        opened.push(store);
+        return store;
+      },
+      location: (key) => `${redis.url}#latchkey:cred:${key}`,
+      workers: ["redis", redis.url],
+      lease: {
+        async plant(key, holder, ms) {
+          await raw.set(lock(key), holder, { expiration: { type: "PX", value: ms } });
+        },
+        holder: (key) => raw.get(lock(key)),
+        async clear(key) {
+          await raw.del(lock(key));
+        },
+      },
+      async [Symbol.asyncDispose]() {
+        await raw.close();
+        for (const store of opened) await store.close();
+        await redis.stop();
+      },
+    };
+  },
 });
 
 redisTest("redis store keys each profile as latchkey:cred:<profile>", async () => {
@@ -49,83 +72,6 @@ redisTest("redis store keys each profile as latchkey:cred:<profile>", async () =
     await raw.close();
   }
 });
-
-redisTest("redis store lock lets one of two processes in at a time", async () => {
-  await using redis = await startRedis();
-  const [a, b] = await runLockWorkers(["redis", redis.url], "counter", 15);
-  assertEquals(a!.length + b!.length, 30);
-  assertEquals(overlaps(a!, b!), 0);
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false });
-  assertEquals((await store.read("counter"))?.scope, "30"); // no lost update
-});
-
-redisTest("redis store lock is released only by its holder", async () => {
-  await using redis = await startRedis();
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false });
-  const raw = await rawClient(redis.url);
-  try {
-    await store.lock("p", async () => {
-      const mine = await raw.get("latchkey:lock:p");
-      assert(mine !== null && /^[0-9a-f]{32}$/.test(mine));
-      // Another process took the lock over (as after an expiry).
-      await raw.set("latchkey:lock:p", "someone-else", { expiration: { type: "PX", value: 5000 } });
-    });
-    assertEquals(await raw.get("latchkey:lock:p"), "someone-else");
-    await raw.del("latchkey:lock:p");
-    await store.lock("p", () => Promise.resolve());
-    assertEquals(await raw.get("latchkey:lock:p"), null); // released by its holder
-  } finally {
-    await raw.close();
-  }
-});
-
-redisTest("redis store takes over the expired lock of a dead holder", async () => {
-  await using redis = await startRedis();
-  await using store = new RedisStore({ url: redis.url, encryptionKey: false });
-  const raw = await rawClient(redis.url);
-  try {
-    await raw.set("latchkey:lock:p", "dead-holder", { expiration: { type: "PX", value: 400 } });
-    const start = Date.now();
-    const got = await store.lock("p", () => Promise.resolve("entered"));
-    const waited = Date.now() - start;
-    assertEquals(got, "entered");
-    assert(waited >= 300 && waited < 3000, `waited ${waited} ms`);
-  } finally {
-    await raw.close();
-  }
-});
-
-redisTest("redis store extends the lock while a live holder works past its TTL", async () => {
-  await using redis = await startRedis();
-  await using a = new RedisStore({ url: redis.url, encryptionKey: false, lockTtl: 0.3 });
-  await using b = new RedisStore({ url: redis.url, encryptionKey: false, lockTtl: 0.3 });
-  const order: string[] = [];
-  const first = a.lock("p", async () => {
-    order.push("a in");
-    await sleep(1000);
-    order.push("a out");
-  });
-  await sleep(50);
-  await b.lock("p", () => Promise.resolve(order.push("b in")));
-  await first;
-  assertEquals(order, ["a in", "a out", "b in"]);
-});
-
-redisTest(
-  "redis store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE",
-  async () => {
-    await using redis = await startRedis();
-    await using store = new RedisStore({ url: redis.url, encryptionKey: false, lockTimeout: 0.3 });
-    const raw = await rawClient(redis.url);
-    try {
-      await raw.set("latchkey:lock:p", "busy", { expiration: { type: "PX", value: 5000 } });
-      const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
-      assertEquals(error.code, "STORE_UNAVAILABLE");
-    } finally {
-      await raw.close();
-    }
-  },
-);
 
 redisTest("redis store encrypts values at rest with the store key", async () => {
   await using redis = await startRedis();
@@ -171,55 +117,6 @@ redisTest("redis store encrypts values at rest with the store key", async () => 
     await raw.close();
   }
 });
-
-redisTest(
-  "redis store write over a credential read refuses with CONFLICTING_CREDENTIALS once another process replaced it",
-  async () => {
-    await using redis = await startRedis();
-    await using a = new RedisStore({ url: redis.url, encryptionKey: false });
-    await using b = new RedisStore({ url: redis.url, encryptionKey: false });
-    await a.write("p", sampleCredential("0"));
-    const c0 = await a.read("p");
-    await b.write("p", sampleCredential("1"), { replaces: await b.read("p") });
-    const late = await assertRejects(
-      () => a.write("p", sampleCredential("2"), { replaces: c0 }),
-      AuthError,
-    );
-    assertEquals(late.code, "CONFLICTING_CREDENTIALS");
-    assert(!late.message.includes("secret"), late.message);
-    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
-    // Expecting no credential where one appeared: refused too.
-    const appeared = await assertRejects(
-      () => a.write("p", sampleCredential("2"), { replaces: null }),
-      AuthError,
-    );
-    assertEquals(appeared.code, "CONFLICTING_CREDENTIALS");
-    // Over the version read, and over its own write after: saved.
-    const c1 = await a.read("p");
-    const c2 = sampleCredential("2");
-    await a.write("p", c2, { replaces: c1 });
-    await a.write("p", sampleCredential("3"), { replaces: c2 });
-    await a.write("q", sampleCredential("4"), { replaces: null });
-    assertEquals((await b.read("p"))?.accessToken?.reveal(), "access-secret-3");
-    assertEquals((await b.read("q"))?.accessToken?.reveal(), "access-secret-4");
-  },
-);
-
-redisTest(
-  "redis store delete ifHolds keeps a credential another process wrote since the read",
-  async () => {
-    await using redis = await startRedis();
-    await using a = new RedisStore({ url: redis.url, encryptionKey: false });
-    await using b = new RedisStore({ url: redis.url, encryptionKey: false });
-    await a.write("p", sampleCredential("0"));
-    const refused = await a.read("p");
-    await b.write("p", sampleCredential("1"));
-    assertEquals(await a.delete("p", { ifHolds: refused }), false);
-    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
-    assertEquals(await a.delete("p", { ifHolds: await a.read("p") }), true);
-    assertEquals(await a.read("p"), undefined);
-  },
-);
 
 redisTest(
   "redis store refuses a sealed value copied under another prefix or into the kv store",

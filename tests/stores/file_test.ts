@@ -1,13 +1,13 @@
 /**
- * The file store (and the memory store): round trip of every credential field, delete and list,
- * key checks, and the cross-process lock around read-modify-write.
+ * The file store: the store contract (`contract.ts`), then what is its own — the file's path and
+ * JSON, key checks, a corrupt file, the cross-process lock around read-modify-write, and the
+ * cleanup of a killed writer's temporary files.
  */
 
 import { join } from "node:path";
 import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { FileStore } from "../../src/store/file.ts";
-import { MemoryStore } from "../../src/store/memory.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
 import {
   assertEquals,
@@ -15,7 +15,8 @@ import {
   assertThrowsWith,
   fakeJwt,
   writeSecretFile,
-} from "./helpers.ts";
+} from "../foundation/helpers.ts";
+import { storeContract } from "./contract.ts";
 
 const counterScript = new URL("./fixtures/lock_counter.ts", import.meta.url).pathname;
 
@@ -27,6 +28,18 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+storeContract({
+  name: "file store",
+  async setup() {
+    const dir = await Deno.makeTempDir({ prefix: "latchkey-file-store-" });
+    return {
+      open: () => new FileStore({ dir }),
+      location: (key) => join(dir, `${key}.json`),
+      [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+    };
+  },
+});
 
 Deno.test("FileStore writes and reads back every field of a credential", async () => {
   await withTempDir(async (dir) => {
@@ -163,25 +176,6 @@ Deno.test("a lock is released when its critical section throws", async () => {
     assertEquals(error, boom);
     assertEquals(await store.lock("default", () => Promise.resolve(42)), 42);
   });
-});
-
-Deno.test("MemoryStore serialises callers of its lock and keeps credentials", async () => {
-  const store = new MemoryStore();
-  let inside = 0;
-  let most = 0;
-  await Promise.all(Array.from({ length: 20 }, () =>
-    store.lock("k", async () => {
-      inside++;
-      most = Math.max(most, inside);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      inside--;
-    })));
-  assertEquals(most, 1);
-  await store.write("k", new Credential({ accessToken: "m" }));
-  assertEquals((await store.read("k"))?.accessToken?.reveal(), "m");
-  assertEquals(await store.list(), ["k"]);
-  assertEquals(await store.delete("k"), true);
-  assertEquals(await store.read("k"), undefined);
 });
 
 Deno.test("a write removes temporary files a killed writer left more than a minute ago", async () => {

@@ -1,20 +1,21 @@
 /**
- * The OS keychain through its command-line tool: the Secret Service through
- * `secret-tool` on Linux, the login keychain through `security` on macOS. The
- * secret always goes through stdin, never argv, and every call runs a
- * subprocess that is killed after 3 s (with no secret variable in its
- * environment, `src/secret_env.ts`), so a locked, missing or hanging
- * keychain never hangs the program. {@linkcode Keychain} speaks Latchkey's
- * item layout (`service=latchkey`, `profile=<name>`) and Python `keyring`'s
- * (`service` and `username`, the raw value on macOS).
+ * {@linkcode Keychain}: one OS keychain — the Secret Service on Linux, the
+ * login keychain on macOS — with get, set, delete, list and probe. It picks
+ * the platform's commands (`linux.ts`, `macos.ts`), runs them through
+ * `runner.ts` (a subprocess killed after 3 s, the secret on stdin), and turns
+ * what they answer into a value or an `AuthError` `KEYRING_UNAVAILABLE` with
+ * a hint, so a locked, missing or hanging keychain never hangs the program.
+ * It speaks Latchkey's item layout (`service=latchkey`, `profile=<name>`) and
+ * Python `keyring`'s (`service` and `username`, the raw value on macOS). The
+ * credential store on top of it is `../keyring.ts`.
  *
  * @module
  */
 
-import { AuthError } from "../errors.ts";
-import { childEnvironment } from "../secret_env.ts";
-import * as linux from "./keyring_linux.ts";
-import * as macos from "./keyring_macos.ts";
+import { AuthError } from "../../errors.ts";
+import * as linux from "./linux.ts";
+import * as macos from "./macos.ts";
+import { type Outcome, runTool, type ToolCall, type ToolResult } from "./runner.ts";
 
 /** Seconds a keychain call may take before its subprocess is killed. */
 export const KEYRING_TIMEOUT = 3;
@@ -83,89 +84,6 @@ export interface KeychainItemOptions {
 }
 
 /**
- * Runs a keychain tool with a deadline. On timeout the child is killed and
- * its pipes are abandoned, so a grandchild holding them open cannot stall us.
- *
- * @param call The program, arguments and stdin.
- * @param timeoutMs The deadline in milliseconds.
- * @returns Its exit code and output, or `"timeout"`.
- */
-async function runTool(
-  call: linux.ToolCall,
-  timeoutMs: number,
-): Promise<linux.ToolResult | "timeout"> {
-  const child = new Deno.Command(call.command, {
-    args: call.args,
-    stdin: call.stdin === undefined ? "null" : "piped",
-    stdout: call.stdout === false ? "null" : "piped",
-    stderr: "piped",
-    ...childEnvironment({ LC_ALL: "C" }), // messages we classify, in English; no secret
-  }).spawn();
-  const stop = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    stop.abort();
-  }, timeoutMs);
-  try {
-    const writing = call.stdin === undefined
-      ? Promise.resolve()
-      : writeAll(child.stdin, new TextEncoder().encode(call.stdin));
-    const [stdout, stderr] = await Promise.all([
-      call.stdout === false ? "" : collect(child.stdout, stop.signal),
-      collect(child.stderr, stop.signal),
-      writing,
-    ]);
-    const status = await child.status;
-    if (timedOut) return "timeout";
-    return { code: status.code, stdout, stderr };
-  } finally {
-    clearTimeout(timer);
-    if (timedOut) await child.status;
-  }
-}
-
-async function writeAll(stream: WritableStream<Uint8Array>, bytes: Uint8Array): Promise<void> {
-  const writer = stream.getWriter();
-  try {
-    await writer.write(bytes);
-    await writer.close();
-  } catch {
-    // the tool exited (or was killed) without reading: its exit code tells
-  }
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<string> {
-  const reader = stream.getReader();
-  const cancel = () => void reader.cancel().catch(() => {});
-  signal.addEventListener("abort", cancel, { once: true });
-  const chunks: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-    }
-  } catch {
-    // cancelled on timeout
-  } finally {
-    signal.removeEventListener("abort", cancel);
-  }
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return new TextDecoder().decode(out);
-}
-
-/**
  * One OS keychain, spoken to through its command-line tool. Every method
  * either answers within the timeout or throws `AuthError`
  * `KEYRING_UNAVAILABLE` with a hint; none hangs and none puts a secret in
@@ -173,10 +91,10 @@ async function collect(stream: ReadableStream<Uint8Array>, signal: AbortSignal):
  *
  * @example
  * ```ts ignore
- * import { Keychain } from "./keyring.ts";
+ * import { Keychain } from "./keychain.ts";
  * const keychain = new Keychain();
  * await keychain.set("work", "{}", { issuer: "https://id.example.org" });
- * console.assert((await keychain.get("work")) === "{}");
+ * if ((await keychain.get("work")) !== "{}") throw new Error("the item was not read back");
  * ```
  */
 export class Keychain {
@@ -370,11 +288,11 @@ export class Keychain {
     return { service: this.service, [this.#accountAttribute]: account };
   }
 
-  async #run(call: linux.ToolCall, action: string): Promise<linux.ToolResult> {
+  async #run(call: ToolCall, action: string): Promise<ToolResult> {
     if (this.#os !== "linux" && this.#os !== "darwin") {
       throw this.#unavailable(action, `no keychain support on ${this.#os}`, this.#fallback);
     }
-    let result: linux.ToolResult | "timeout";
+    let result: ToolResult | "timeout";
     try {
       result = await runTool(call, this.#timeout * 1000);
     } catch (error) {
@@ -407,7 +325,7 @@ export class Keychain {
     return result;
   }
 
-  #check(outcome: linux.Outcome, action: string): boolean {
+  #check(outcome: Outcome, action: string): boolean {
     if (outcome.ok) return true;
     if (outcome.missing) return false;
     throw this.#unavailable(action, outcome.reason);

@@ -1,5 +1,6 @@
-// The keyring store against a real Secret Service (gnome-keyring on a private session bus),
-// and against broken keychains: none, a hanging one, a failing one.
+// The keyring store (and the auto store) against a real Secret Service (gnome-keyring on a
+// private session bus, `../real/helpers.ts`): the store contract (`contract.ts`), the CLI's
+// login, token and logout on it, and broken keychains: none, a hanging one, a failing one.
 import { join } from "node:path";
 import {
   AuthError,
@@ -11,8 +12,9 @@ import {
 } from "../../mod.ts";
 import { anaconda } from "../../presets.ts";
 import { startMockProvider } from "../../testing.ts";
-import { Keychain } from "../../src/store/keychain.ts";
-import { AutoStore, keyringAnswers, KeyringStore } from "../../src/store/keyring.ts";
+import { AutoStore, keyringAnswers } from "../../src/store/auto.ts";
+import { Keychain } from "../../src/store/keychain/keychain.ts";
+import { KeyringStore } from "../../src/store/keyring.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
 import {
   allText,
@@ -26,7 +28,8 @@ import {
   start,
   startSecretService,
   tempHome,
-} from "./helpers.ts";
+} from "../real/helpers.ts";
+import { storeContract } from "./contract.ts";
 
 const SECRET_SERVICE = programs("dbus-run-session", "gnome-keyring-daemon", "secret-tool");
 const LINUX = Deno.build.os === "linux";
@@ -54,6 +57,30 @@ async function fakeTool(dir: string, body: string): Promise<string> {
   );
   return path;
 }
+
+storeContract({
+  name: "keyring store",
+  test: (name, fn) => realTest(name, [SECRET_SERVICE], 60_000, fn),
+  async setup() {
+    const home = await tempHome();
+    try {
+      const service = await startSecretService(home);
+      const command = await secretToolFor(service, home.path);
+      const dir = join(home.configDir, "credentials");
+      return {
+        open: () => new KeyringStore({ keychain: new Keychain({ command }), dir }),
+        location: () => undefined,
+        async [Symbol.asyncDispose]() {
+          await service[Symbol.asyncDispose]();
+          await home[Symbol.asyncDispose]();
+        },
+      };
+    } catch (error) {
+      await home[Symbol.asyncDispose]();
+      throw error;
+    }
+  },
+});
 
 function capture(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];

@@ -52,10 +52,13 @@ function nonEmptyString(value: unknown): value is string {
  *
  * @example
  * ```ts
- * import { detectTokenFile } from "./token_file.ts";
- * console.assert(detectTokenFile({ token: "abc" }, "cave-secret.json").format === "secret");
- * console.assert(detectTokenFile({ refresh_token: "r" }, "t.json").format === "oauth");
- * console.assert(detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format === "token_info");
+ * import { detectTokenFile } from "./token_formats.ts";
+ * const formats = [
+ *   detectTokenFile({ token: "abc" }, "cave-secret.json").format,
+ *   detectTokenFile({ refresh_token: "r" }, "t.json").format,
+ *   detectTokenFile({ client_id: "c", jwt_token: "j" }, "i.json").format,
+ * ].join();
+ * if (formats !== "secret,oauth,token_info") throw new Error(`detected ${formats}`);
  * ```
  */
 export function detectTokenFile(
@@ -128,10 +131,12 @@ export interface TokenFileMaterial {
  *
  * @example
  * ```ts
- * import { detectTokenFile, tokenFileMaterial } from "./token_file.ts";
+ * import { detectTokenFile, tokenFileMaterial } from "./token_formats.ts";
  * const file = detectTokenFile({ client_id: "c", refresh_token: "r" }, "token_info.json");
  * const { credential, clientId } = tokenFileMaterial(file, "token_info.json", Date.now() / 1000);
- * console.assert(clientId === "c" && credential.refreshToken?.reveal() === "r");
+ * if (clientId !== "c" || credential.refreshToken?.reveal() !== "r") {
+ *   throw new Error("the client id and refresh token were not read");
+ * }
  * ```
  */
 export function tokenFileMaterial(
@@ -191,10 +196,10 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
  * @example
  * ```ts
  * import { Credential } from "@latchkey/latchkey";
- * import { detectTokenFile, updateTokenFile } from "./token_file.ts";
+ * import { detectTokenFile, updateTokenFile } from "./token_formats.ts";
  * const file = detectTokenFile({ token: "old", server: "x" }, "cave-secret.json");
  * const data = updateTokenFile(file, new Credential({ accessToken: "new" }));
- * console.assert(data.token === "new" && data.server === "x");
+ * if (data.token !== "new" || data.server !== "x") throw new Error("the token or a kept key is wrong");
  * ```
  */
 export function updateTokenFile(

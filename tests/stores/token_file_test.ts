@@ -1,6 +1,8 @@
 /**
- * The three token file formats: detected from content, read, written back (through
- * `TokenFileStore.write`) in the same format with unknown keys kept, and refused with
+ * The token file store: the store contract (`contract.ts`; one credential whatever the key; its
+ * lock tests in a child with its own config folder, `fixtures/token_file_lock.ts`), then
+ * the three token file formats (`src/token_formats.ts`) it reads and writes — detected from
+ * content, read, written back in the same format with unknown keys kept, and refused with
  * `BAD_TOKEN_FILE` when they match none, naming the file and never a secret.
  */
 
@@ -8,16 +10,50 @@ import { join } from "node:path";
 import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
-import { detectTokenFile, tokenFileMaterial } from "../../src/token_file.ts";
+import { detectTokenFile, tokenFileMaterial } from "../../src/token_formats.ts";
 import {
   assertEquals,
   assertExcludes,
+  assertIncludes,
   assertRejectsWith,
   assertThrowsWith,
   modeOf,
   nowSeconds,
   writeSecretFile,
-} from "./helpers.ts";
+} from "../foundation/helpers.ts";
+import { storeContract } from "./contract.ts";
+import { tokenFileContract } from "./fixtures/token_file_storage.ts";
+
+storeContract(tokenFileContract(false));
+
+Deno.test("token file store passes the contract's lock tests in a child with its own config folder", async () => {
+  // The lock file lives under $XDG_CONFIG_HOME/latchkey/locks: a child gets a throwaway one.
+  const config = await Deno.makeTempDir({ prefix: "latchkey-token-file-lock-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "--allow-all",
+        "--lock=tests/deno.lock",
+        "--filter",
+        "lock",
+        new URL("./fixtures/token_file_lock.ts", import.meta.url).pathname,
+      ],
+      cwd: new URL("../../", import.meta.url).pathname,
+      env: { XDG_CONFIG_HOME: config, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, text);
+    assertIncludes(text, "ok | 2 passed");
+    // One lock file for each test's token file, in the child's config folder.
+    const locks = await Array.fromAsync(Deno.readDir(join(config, "latchkey", "locks")));
+    assertEquals(locks.length, 2);
+  } finally {
+    await Deno.remove(config, { recursive: true });
+  }
+});
 
 async function tempFile(name: string, content: unknown, mode = 0o600): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "latchkey-token-file-" });
@@ -441,7 +477,7 @@ Deno.test("a token file with only an absolute expiry is renewed within the defau
 
 Deno.test("a JWT's own iat wins over the file's mtime for the lifetime", async () => {
   const now = nowSeconds();
-  const { fakeJwt } = await import("./helpers.ts");
+  const { fakeJwt } = await import("../foundation/helpers.ts");
   const path = await tempFile("jwt.json", {
     access_token: fakeJwt({ iat: now - 60, exp: now + 60 }),
     expires_at: now + 60,

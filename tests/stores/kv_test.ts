@@ -1,9 +1,16 @@
+/**
+ * The kv store: the store contract (`contract.ts`, with its lease lock and fencing), then what is
+ * its own — the database file, encryption at rest, sealed values from elsewhere or of the first
+ * format, and the errors of a database it cannot open or of Deno KV being off.
+ */
+
 import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
 import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
-import { newStoreKey, overlaps, runLockWorkers, sampleCredential, sleep } from "./helpers.ts";
-import { sealV1 } from "./seal_v1.ts";
+import { newStoreKey, sampleCredential } from "../fleet/helpers.ts";
+import { sealV1 } from "../fleet/seal_v1.ts";
+import { storeContract } from "./contract.ts";
 
 if (typeof (Deno as { openKv?: unknown }).openKv !== "function") {
   throw new Error("The kv store tests need Deno KV: run deno test with --unstable-kv");
@@ -21,6 +28,46 @@ async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+storeContract({
+  name: "kv store",
+  lease: true,
+  fenced: true,
+  async setup() {
+    const dir = await Deno.makeTempDir({ prefix: "latchkey-kv-" });
+    const path = `${dir}/fleet.kv`;
+    const opened: KvStore[] = [];
+    const open = (settings = {}) => {
+      const store = new KvStore({ path, encryptionKey: false, ...settings });
+      opened.push(store);
+      return store;
+    };
+    await open().list(); // creates the file 0600 before the raw handle opens it
+    const raw = await openRaw(path);
+    const lock = (key: string) => ["latchkey", "lock", key];
+    return {
+      open,
+      location: (key) => `${path}#latchkey/cred/${key}`,
+      workers: ["kv", path],
+      lease: {
+        async plant(key, holder, ms) {
+          await raw.set(lock(key), { holder, expiresAt: Date.now() + ms });
+        },
+        async holder(key) {
+          return ((await raw.get(lock(key))).value as { holder: string } | null)?.holder ?? null;
+        },
+        async clear(key) {
+          await raw.delete(lock(key));
+        },
+      },
+      async [Symbol.asyncDispose]() {
+        raw.close();
+        for (const store of opened) await store.close();
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  },
+});
 
 Deno.test("kv store writes, reads, lists and deletes credentials in a database file", async () => {
   await withDir(async (dir) => {
@@ -45,92 +92,6 @@ Deno.test("kv store writes, reads, lists and deletes credentials in a database f
     try {
       const entry = await raw.get(["latchkey", "cred", "beta"]);
       assertEquals(JSON.parse(entry.value as string).access_token, "access-secret-b");
-    } finally {
-      raw.close();
-    }
-  });
-});
-
-Deno.test("kv store lock lets one of two processes in at a time", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    const [a, b] = await runLockWorkers(["kv", path], "counter", 15);
-    assertEquals(a!.length + b!.length, 30);
-    assertEquals(overlaps(a!, b!), 0);
-    await using store = new KvStore({ path, encryptionKey: false });
-    assertEquals((await store.read("counter"))?.scope, "30"); // no lost update
-  });
-});
-
-Deno.test("kv store lock is released only by its holder", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using store = new KvStore({ path, encryptionKey: false });
-    await store.list(); // creates the file 0600 before the raw handle opens it
-    const raw = await openRaw(path);
-    try {
-      const key = ["latchkey", "lock", "p"];
-      await store.lock("p", async () => {
-        const mine = (await raw.get(key)).value as { holder: string };
-        assert(/^[0-9a-f]{32}$/.test(mine.holder));
-        await raw.set(key, { holder: "someone-else", expiresAt: Date.now() + 5000 });
-      });
-      assertEquals(((await raw.get(key)).value as { holder: string }).holder, "someone-else");
-      await raw.delete(key);
-      await store.lock("p", () => Promise.resolve());
-      assertEquals((await raw.get(key)).versionstamp, null); // released by its holder
-    } finally {
-      raw.close();
-    }
-  });
-});
-
-Deno.test("kv store takes over the expired lock of a dead holder", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using store = new KvStore({ path, encryptionKey: false });
-    await store.list();
-    const raw = await openRaw(path);
-    try {
-      await raw.set(["latchkey", "lock", "p"], { holder: "dead", expiresAt: Date.now() + 400 });
-      const start = Date.now();
-      assertEquals(await store.lock("p", () => Promise.resolve("entered")), "entered");
-      const waited = Date.now() - start;
-      assert(waited >= 300 && waited < 3000, `waited ${waited} ms`);
-    } finally {
-      raw.close();
-    }
-  });
-});
-
-Deno.test("kv store extends the lock while a live holder works past its TTL", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using a = new KvStore({ path, encryptionKey: false, lockTtl: 0.3 });
-    await using b = new KvStore({ path, encryptionKey: false, lockTtl: 0.3 });
-    const order: string[] = [];
-    const first = a.lock("p", async () => {
-      order.push("a in");
-      await sleep(1000);
-      order.push("a out");
-    });
-    await sleep(50);
-    await b.lock("p", () => Promise.resolve(order.push("b in")));
-    await first;
-    assertEquals(order, ["a in", "a out", "b in"]);
-  });
-});
-
-Deno.test("kv store gives up waiting for a lock after lockTimeout with STORE_UNAVAILABLE", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using store = new KvStore({ path, encryptionKey: false, lockTimeout: 0.3 });
-    await store.list();
-    const raw = await openRaw(path);
-    try {
-      await raw.set(["latchkey", "lock", "p"], { holder: "busy", expiresAt: Date.now() + 5000 });
-      const error = await assertRejects(() => store.lock("p", () => Promise.resolve()), AuthError);
-      assertEquals(error.code, "STORE_UNAVAILABLE");
     } finally {
       raw.close();
     }
@@ -166,53 +127,6 @@ Deno.test("kv store encrypts values at rest with the store key", async () => {
       (await assertRejects(() => noKey.read("secret"), AuthError)).code,
       "CONFIG_INVALID",
     );
-  });
-});
-
-Deno.test("kv store write over a credential read refuses with CONFLICTING_CREDENTIALS once another process replaced it", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using a = new KvStore({ path, encryptionKey: false });
-    await using b = new KvStore({ path, encryptionKey: false });
-    await a.write("p", sampleCredential("0"));
-    const c0 = await a.read("p");
-    await b.write("p", sampleCredential("1"), { replaces: await b.read("p") });
-    const late = await assertRejects(
-      () => a.write("p", sampleCredential("2"), { replaces: c0 }),
-      AuthError,
-    );
-    assertEquals(late.code, "CONFLICTING_CREDENTIALS");
-    assert(!late.message.includes("secret"), late.message);
-    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
-    // Expecting no credential where one appeared: refused too.
-    const appeared = await assertRejects(
-      () => a.write("p", sampleCredential("2"), { replaces: null }),
-      AuthError,
-    );
-    assertEquals(appeared.code, "CONFLICTING_CREDENTIALS");
-    // Over the version read, and over its own write after: saved.
-    const c1 = await a.read("p");
-    const c2 = sampleCredential("2");
-    await a.write("p", c2, { replaces: c1 });
-    await a.write("p", sampleCredential("3"), { replaces: c2 });
-    await a.write("q", sampleCredential("4"), { replaces: null });
-    assertEquals((await b.read("p"))?.accessToken?.reveal(), "access-secret-3");
-    assertEquals((await b.read("q"))?.accessToken?.reveal(), "access-secret-4");
-  });
-});
-
-Deno.test("kv store delete ifHolds keeps a credential another process wrote since the read", async () => {
-  await withDir(async (dir) => {
-    const path = `${dir}/fleet.kv`;
-    await using a = new KvStore({ path, encryptionKey: false });
-    await using b = new KvStore({ path, encryptionKey: false });
-    await a.write("p", sampleCredential("0"));
-    const refused = await a.read("p");
-    await b.write("p", sampleCredential("1"));
-    assertEquals(await a.delete("p", { ifHolds: refused }), false);
-    assertEquals((await a.read("p"))?.accessToken?.reveal(), "access-secret-1");
-    assertEquals(await a.delete("p", { ifHolds: await a.read("p") }), true);
-    assertEquals(await a.read("p"), undefined);
   });
 });
 
