@@ -9,7 +9,7 @@
 import { decodeJwt } from "../../mod.ts";
 import { descarteslabs } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { printStatus, printToken } from "./common.ts";
 
 const LOGIN =

@@ -11,7 +11,7 @@ import { decodeJwt, readConfig, saveProfile } from "../../mod.ts";
 import { freva } from "../../presets.ts";
 import { secondsValue, stringValue, type Values } from "../args.ts";
 import type { Context } from "../command.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { privateStdout } from "../private_stdout.ts";
 import { loginPrompter } from "../prompt.ts";
 import { printStatus, printToken } from "./common.ts";
