@@ -28,9 +28,10 @@ import { decodeJwt, type JwtPayload } from "../jwt.ts";
 import { logger } from "../log.ts";
 import { expandHome, homeDir } from "../paths.ts";
 import type { Renewer } from "../session.ts";
+import { stringField } from "../util/json_fields.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 import {
   type CacheSettings,
-  nonEmpty,
   oneSecret,
   sha1Hex,
   TokenCache,
@@ -139,7 +140,7 @@ let defaultAuth: Auth | undefined;
  */
 export class Auth {
   #options: AuthOptions;
-  #settled: Promise<Settled> | undefined;
+  #settled = new LazyPromise(() => this.#resolve());
 
   /** The accounts server, without a trailing slash. */
   readonly domain: string;
@@ -202,19 +203,13 @@ export class Auth {
   }
 
   #settle(): Promise<Settled> {
-    if (!this.#settled) {
-      this.#settled = this.#resolve();
-      this.#settled.catch(() => {
-        this.#settled = undefined;
-      });
-    }
-    return this.#settled;
+    return this.#settled.get();
   }
 
   async #resolve(): Promise<Settled> {
     const o = this.#options;
-    const env = (name: string) => nonEmpty(envGet(`DESCARTESLABS_${name}`));
-    const paramSecret = oneSecret(nonEmpty(o.clientSecret), nonEmpty(o.refreshToken), [
+    const env = (name: string) => stringField(envGet(`DESCARTESLABS_${name}`));
+    const paramSecret = oneSecret(stringField(o.clientSecret), stringField(o.refreshToken), [
       "clientSecret",
       "refreshToken",
     ]);
@@ -222,9 +217,9 @@ export class Auth {
       "DESCARTESLABS_CLIENT_SECRET",
       "DESCARTESLABS_REFRESH_TOKEN",
     ]);
-    let clientId = nonEmpty(o.clientId) ?? env("CLIENT_ID");
+    let clientId = stringField(o.clientId) ?? env("CLIENT_ID");
     let secret = paramSecret ?? envSecret;
-    const givenJwt = nonEmpty(o.jwtToken) ?? env("TOKEN");
+    const givenJwt = stringField(o.jwtToken) ?? env("TOKEN");
     const complete = clientId !== undefined && secret !== undefined;
 
     let path: string | undefined;
@@ -239,10 +234,10 @@ export class Auth {
       // Given credentials go to the given file: reused when it matches, overwritten otherwise.
       const data = await readJsonObject(path).catch(() => undefined);
       const fileSecret = data
-        ? nonEmpty(data.refresh_token) ?? nonEmpty(data.client_secret)
+        ? stringField(data.refresh_token) ?? stringField(data.client_secret)
         : undefined;
       if (data?.client_id === clientId && fileSecret === secret) {
-        fileJwt = nonEmpty(data?.jwt_token) ?? nonEmpty(data?.JWT_TOKEN);
+        fileJwt = stringField(data?.jwt_token) ?? stringField(data?.JWT_TOKEN);
       } else {
         await writeJsonObject(path, {
           client_id: clientId,
@@ -266,15 +261,19 @@ export class Auth {
         logger().warn(`unable to read token_info from "${path}": ${reason}`);
       }
       if (data) {
-        const fileId = nonEmpty(data.client_id);
-        const fileSecret = oneSecret(nonEmpty(data.client_secret), nonEmpty(data.refresh_token), [
-          `"client_secret" in "${path}"`,
-          `"refresh_token"`,
-        ]);
+        const fileId = stringField(data.client_id);
+        const fileSecret = oneSecret(
+          stringField(data.client_secret),
+          stringField(data.refresh_token),
+          [
+            `"client_secret" in "${path}"`,
+            `"refresh_token"`,
+          ],
+        );
         if (clientId === undefined || fileId === undefined || fileId === clientId) {
           clientId ??= fileId;
           secret ??= fileSecret;
-          fileJwt = nonEmpty(data.jwt_token) ?? nonEmpty(data.JWT_TOKEN);
+          fileJwt = stringField(data.jwt_token) ?? stringField(data.JWT_TOKEN);
           tokenInfoPath = path;
         } else {
           logger().debug(`ignored "${path}": it holds another client id than "${clientId}"`);

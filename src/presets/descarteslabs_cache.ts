@@ -12,6 +12,7 @@ import { decodeJwt } from "../jwt.ts";
 import { logger } from "../log.ts";
 import { TokenFileStore } from "../store/token_file.ts";
 import type { CredentialStore } from "../store/types.ts";
+import { stringField } from "../util/json_fields.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
 
 /** What the cache knows: the credentials, its files, and the token to start from. */
@@ -28,11 +29,6 @@ export interface CacheSettings {
   readCache: boolean;
   /** The access token to start from. */
   jwt: string | undefined;
-}
-
-/** The value when it is a non-empty string. */
-export function nonEmpty(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /** The one value of a client secret and a refresh token, which are the same thing. */
@@ -107,9 +103,9 @@ export class TokenCache implements CredentialStore {
     if (path && (this.#s.tokenInfoPath !== undefined || this.#s.readCache)) {
       const data = await readJsonObject(path).catch(() => undefined);
       const sameClient = this.#s.tokenInfoPath === undefined ||
-        nonEmpty(data?.client_id) === undefined || data?.client_id === clientId;
+        stringField(data?.client_id) === undefined || data?.client_id === clientId;
       const stored = sameClient
-        ? usableJwt(nonEmpty(data?.jwt_token) ?? nonEmpty(data?.JWT_TOKEN), clientId)
+        ? usableJwt(stringField(data?.jwt_token) ?? stringField(data?.JWT_TOKEN), clientId)
         : undefined;
       const expiry = (t: string | undefined) => (t ? decodeJwt(t)?.payload.exp ?? 0 : -1);
       if (expiry(stored) > expiry(jwt)) jwt = stored;

@@ -9,7 +9,7 @@ import { AuthError, OAuthError } from "../errors.ts";
 import { sleep } from "../http/retry.ts";
 import { logger } from "../log.ts";
 import { redact } from "../secret.ts";
-import { nonEmpty } from "./descarteslabs_cache.ts";
+import { stringField } from "../util/json_fields.ts";
 
 /**
  * The retry policy of the refresh request: after a network error or a 429,
@@ -131,14 +131,14 @@ export async function parseTokenResponse(response: Response, secret: string): Pr
   if (response.status !== 200) {
     const quoted = redact(text.trim(), [secret]).slice(0, 300);
     throw new OAuthError("Could not retrieve token", {
-      error: nonEmpty(json?.error) ?? `http_${response.status}`,
+      error: stringField(json?.error) ?? `http_${response.status}`,
       errorDescription: json
-        ? redact(nonEmpty(json.error_description) ?? quoted, [secret])
+        ? redact(stringField(json.error_description) ?? quoted, [secret])
         : quoted || undefined,
       status: response.status,
     });
   }
-  const token = nonEmpty(json?.access_token) ?? nonEmpty(json?.id_token);
+  const token = stringField(json?.access_token) ?? stringField(json?.id_token);
   if (!token) {
     throw new OAuthError("Could not retrieve token", {
       error: "invalid_response",
