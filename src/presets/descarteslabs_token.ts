@@ -5,10 +5,12 @@
  * @module
  */
 
+import { Credential } from "../credential.ts";
 import { AuthError, OAuthError } from "../errors.ts";
 import { sleep } from "../http/retry.ts";
 import { logger } from "../log.ts";
 import { redact } from "../secret.ts";
+import type { Renewer } from "../session.ts";
 import { stringField } from "../util/json_fields.ts";
 
 /**
@@ -147,4 +149,32 @@ export async function parseTokenResponse(response: Response, secret: string): Pr
     });
   }
   return token;
+}
+
+/**
+ * The renewer of the preset's `Auth`: a new access token from
+ * {@linkcode requestToken} whenever both a client id and a secret are known.
+ *
+ * @param options Server, credentials (either may be missing), scope, retries.
+ * @returns The renewer.
+ */
+export function tokenRenewer(
+  options: Omit<TokenRequestOptions, "clientId" | "secret" | "signal"> & {
+    clientId: string | undefined;
+    secret: string | undefined;
+  },
+): Renewer {
+  const { clientId, secret } = options;
+  return {
+    canRenew: () => clientId !== undefined && secret !== undefined,
+    renew: async (_credential, signal) => {
+      const token = await requestToken({
+        ...options,
+        clientId: clientId!,
+        secret: secret!,
+        signal,
+      });
+      return new Credential({ accessToken: token, refreshToken: secret, clientId });
+    },
+  };
 }
