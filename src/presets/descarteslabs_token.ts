@@ -12,6 +12,7 @@ import { logger } from "../log.ts";
 import { redact } from "../secret.ts";
 import type { Renewer } from "../session.ts";
 import { stringField } from "../util/json_fields.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 
 /**
  * The retry policy of the refresh request: after a network error or a 429,
@@ -123,13 +124,7 @@ export async function requestToken(options: TokenRequestOptions): Promise<string
  */
 export async function parseTokenResponse(response: Response, secret: string): Promise<string> {
   const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    const value = JSON.parse(text);
-    if (value && typeof value === "object" && !Array.isArray(value)) json = value;
-  } catch {
-    // not JSON: quoted below, without secrets
-  }
+  const json = jsonObjectOf(text); // not JSON: quoted below, without secrets
   if (response.status !== 200) {
     const quoted = redact(text.trim(), [secret]).slice(0, 300);
     throw new OAuthError("Could not retrieve token", {

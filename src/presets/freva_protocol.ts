@@ -14,6 +14,7 @@ import { defaultPrompt, type PromptHandler } from "../prompt.ts";
 import { redact } from "../secret.ts";
 import { deadlineSignal } from "../util/deadline.ts";
 import { numberField, stringField } from "../util/json_fields.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 import type { Token } from "./freva_token_file.ts";
 
 /** The path of freva's auth API, relative to the host. */
@@ -73,14 +74,7 @@ async function postForm(
     throw new AuthError("NETWORK_ERROR", `Cannot reach ${new URL(url).origin}`, { cause: error });
   }
   const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    const value = JSON.parse(text);
-    if (value && typeof value === "object" && !Array.isArray(value)) json = value;
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, json, text };
+  return { status: response.status, json: jsonObjectOf(text), text };
 }
 
 function errorOf(json: Record<string, unknown> | undefined, status: number): string {

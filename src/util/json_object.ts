@@ -1,7 +1,8 @@
 /**
- * Parsing a JSON file's text into an object, with an error that names the
- * file and the line of the first syntax error (never the content): the one
- * parser of token files, credential files and `config.json`.
+ * Parsing text into a JSON object: a file's, with an error that names the
+ * file and the line of the first syntax error (never the content), the one
+ * parser of token files, credential files and `config.json`; and a server's
+ * answer, which may be anything.
  *
  * @module
  */
@@ -53,6 +54,31 @@ export function parseJsonObject(text: string, path: string): Record<string, unkn
     );
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The text parsed as a JSON object, when it is one.
+ *
+ * @param text Any text, such as a server's answer.
+ * @returns The object, or `undefined` when the text is not JSON or not an object.
+ *
+ * @example
+ * ```ts
+ * import { jsonObjectOf } from "./json_object.ts";
+ * if (jsonObjectOf('{"a": 1}')?.a !== 1) throw new Error("an object is read");
+ * for (const text of ["", "<html>", "[1]", "null", "1"]) {
+ *   if (jsonObjectOf(text) !== undefined) throw new Error(`not an object: ${text}`);
+ * }
+ * ```
+ */
+export function jsonObjectOf(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch {
+    // not JSON
+  }
+  return undefined;
 }
 
 /**
