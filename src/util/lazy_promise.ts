@@ -24,6 +24,20 @@
  *   throw new Error("a resolved promise is kept");
  * }
  * ```
+ *
+ * @example A late rejection does not forget a newer promise
+ * ```ts
+ * import { LazyPromise } from "./lazy_promise.ts";
+ * const pending = [Promise.withResolvers<string>(), Promise.withResolvers<string>()];
+ * let n = 0;
+ * const lazy = new LazyPromise(() => pending[n++]!.promise);
+ * const old = lazy.get();
+ * lazy.forget(); // e.g. a connection closed by hand
+ * const fresh = lazy.get();
+ * pending[0]!.reject(new Error("the old one fails late"));
+ * await old.catch(() => {});
+ * if (lazy.current !== fresh) throw new Error("the newer promise is kept");
+ * ```
  */
 export class LazyPromise<T> {
   #load: () => Promise<T>;
