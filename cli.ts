@@ -25,7 +25,7 @@ import { COMMANDS } from "./cli/commands.ts";
 import { exitCodeOf, isBrokenPipe, reportError } from "./cli/errors.ts";
 import { mainHelp } from "./cli/help.ts";
 import { Output } from "./cli/output.ts";
-import { restoreTerminal } from "./cli/stdin.ts";
+import { restoreTerminal } from "./src/util/terminal_secret.ts";
 
 /** Milliseconds a command gets to stop by itself after Ctrl-C before the process exits. */
 const GRACE_MS = 2000;

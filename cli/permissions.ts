@@ -15,10 +15,11 @@
  *   `ANACONDA_CLOUD_*`, `XDG_CACHE_HOME` (freva's token file), and what
  *   freva's `isInteractive` reads to tell a batch job from a person
  *   (`BROWSER_SESSION`, `SLURM_JOB_ID`, `PBS_JOBID`, `JOB_ID`, `LSB_JOBID`,
- *   `OAR_JOB_ID`, `KUBERNETES_SERVICE_HOST`, `JUPYTERHUB_USER`; a test keeps
- *   this list in step with the presets' sources). `BROWSER`, `DISPLAY` and the
- *   other `XDG_*` variables are read by `xdg-open`, not by Latchkey: a child
- *   process inherits the whole environment without any Deno permission.
+ *   `OAR_JOB_ID`, `KUBERNETES_SERVICE_HOST`, `JUPYTERHUB_USER`: the list of
+ *   `src/util/batch_job.ts`; a test keeps this list in step with the presets'
+ *   sources). `BROWSER`, `DISPLAY` and the other `XDG_*` variables are read by
+ *   `xdg-open`, not by Latchkey: a child process inherits the whole
+ *   environment without any Deno permission.
  * - No `--allow-sys`: the home folder comes from `HOME` (or `XDG_CONFIG_HOME`
  *   for Latchkey's own files) and nothing else; without them (a systemd
  *   service) the error names the variable to set.
@@ -41,6 +42,8 @@
  * @module
  */
 
+import { BATCH_JOB_VARIABLES } from "../src/util/batch_job.ts";
+
 /** The environment variables Latchkey reads. */
 export const ENV_VARIABLES: readonly string[] = [
   "LATCHKEY_*",
@@ -57,13 +60,8 @@ export const ENV_VARIABLES: readonly string[] = [
   "ANACONDA_CLOUD_*",
   "XDG_CACHE_HOME",
   "BROWSER_SESSION",
-  "SLURM_JOB_ID",
-  "PBS_JOBID",
-  "JOB_ID",
-  "LSB_JOBID",
-  "OAR_JOB_ID",
-  "KUBERNETES_SERVICE_HOST",
-  "JUPYTERHUB_USER",
+  // the batch-job markers; FREVA_BATCH_JOB is in FREVA_* already
+  ...BATCH_JOB_VARIABLES.filter((name) => !name.startsWith("FREVA_")),
 ];
 
 /** The only programs Latchkey runs: the platform openers and keychain tools. */

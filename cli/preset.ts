@@ -10,29 +10,7 @@
 
 import { expectPositionals, type OptionSpecs, type ParsedArgs, usageError } from "./args.ts";
 import type { Context } from "./command.ts";
-
-/** The commands that take `--preset`. */
-export type PresetAction = "login" | "token" | "status" | "logout";
-
-/** What a preset does for one command. */
-export interface PresetHandler {
-  /** The command's own options it uses (any other given option is a usage error). */
-  options: readonly string[];
-  /**
-   * Runs it.
-   *
-   * @param ctx The context.
-   * @param args The parsed arguments.
-   * @returns The exit code.
-   */
-  run(ctx: Context, args: ParsedArgs): Promise<number>;
-}
-
-/**
- * A preset's handlers. Instead of a handler, a line saying why the preset
- * has no such action (and what to do instead); a missing entry says so too.
- */
-export type PresetHandlers = Partial<Record<PresetAction, PresetHandler | string>>;
+import type { PresetAction, PresetHandlers } from "./presets/types.ts";
 
 const LOADERS: Readonly<Record<string, () => Promise<PresetHandlers>>> = {
   anaconda: async () => (await import("./presets/anaconda.ts")).handlers,

@@ -9,19 +9,7 @@
 import { AuthError } from "../mod.ts";
 import { usageError } from "./args.ts";
 import type { Output } from "./output.ts";
-
-let raw = false;
-
-/** Leaves raw mode if a hidden prompt is active (called before a forced exit). */
-export function restoreTerminal(): void {
-  if (!raw) return;
-  raw = false;
-  try {
-    Deno.stdin.setRaw(false);
-  } catch {
-    // stdin is gone; nothing to restore
-  }
-}
+import { readTerminalSecret } from "../src/util/terminal_secret.ts";
 
 function interrupted(): AuthError {
   return new AuthError("ABORTED", "Interrupted");
@@ -81,40 +69,7 @@ export async function readHidden(prompt: string, out: Output): Promise<string> {
       "pipe it in with --password-stdin",
     );
   }
-  Deno.stdin.setRaw(true);
-  raw = true;
-  const bytes: number[] = [];
-  try {
-    out.prompt(prompt);
-    const buf = new Uint8Array(256);
-    reading: for (;;) {
-      const n = await Deno.stdin.read(buf);
-      if (n === null) break;
-      for (const b of buf.subarray(0, n)) {
-        if (b === 0x03) throw interrupted(); // Ctrl-C
-        if (b === 0x04) { // Ctrl-D
-          if (bytes.length === 0) throw interrupted();
-          break reading;
-        }
-        if (b === 0x0d || b === 0x0a) break reading;
-        if (b === 0x7f || b === 0x08) { // backspace: drop one UTF-8 character
-          while (bytes.length && ((bytes.pop()! & 0xc0) === 0x80));
-          continue;
-        }
-        if (b === 0x15) { // Ctrl-U: start again
-          bytes.length = 0;
-          continue;
-        }
-        bytes.push(b);
-      }
-    }
-  } finally {
-    restoreTerminal();
-    out.prompt("\n");
-  }
-  const secret = new TextDecoder().decode(new Uint8Array(bytes));
-  bytes.fill(0);
-  return secret;
+  return await readTerminalSecret(prompt, { write: (text) => out.prompt(text) });
 }
 
 /**

@@ -28,6 +28,7 @@ import { LoginRequiredError } from "./errors.ts";
 import { logger } from "./log.ts";
 import type { StoreName } from "./store/names.ts";
 import { chooseLoginStore } from "./store/open.ts";
+import { LazyPromise } from "./util/lazy_promise.ts";
 
 /**
  * Gets a program or a person authenticated to a service and keeps them
@@ -45,7 +46,8 @@ import { chooseLoginStore } from "./store/open.ts";
 export class Auth {
   #options: AuthOptions;
   #wiring: Wiring;
-  #context: Promise<Context> | undefined;
+  /** The context, built on first use; a build that fails is forgotten (the next call retries). */
+  #context: LazyPromise<Context>;
   #built: Context | undefined;
   #warnedNoOrigins = false;
 
@@ -111,6 +113,7 @@ export class Auth {
       loginToken: (signal) => this.token({ signal }),
       noOrigins: (profile) => this.#warnNoOrigins(profile),
     };
+    this.#context = new LazyPromise(async () => this.#built = await buildContext(this.#wiring));
     this.fetch = (input, init) =>
       this.#built
         ? this.#built.fetch(input, init)
@@ -118,13 +121,7 @@ export class Auth {
   }
 
   #ready(): Promise<Context> {
-    if (!this.#context) {
-      this.#context = buildContext(this.#wiring);
-      this.#context.then((context) => this.#built = context, () => {
-        this.#context = undefined; // a failure is not cached
-      });
-    }
-    return this.#context;
+    return this.#context.get();
   }
 
   /** Says once per instance that requests go out without a token: no API origin is set. */
@@ -189,7 +186,7 @@ export class Auth {
     const context = await this.#ready();
     const next = await login(context, options);
     if (next !== context) {
-      this.#context = Promise.resolve(next);
+      this.#context.set(Promise.resolve(next));
       this.#built = next;
     }
     return await this.status();
@@ -257,7 +254,7 @@ export class Auth {
    * Also called by `await using`.
    */
   async close(): Promise<void> {
-    const context = this.#context && await this.#context.catch(() => undefined);
+    const context = await this.#context.current?.catch(() => undefined);
     await context?.session.store.close?.();
   }
 

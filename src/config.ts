@@ -8,7 +8,7 @@ import { join } from "./fs/path.ts";
 import { AuthError } from "./errors.ts";
 import { ensurePrivateDir, readIfExists, withFileLock, writeFileAtomic } from "./fs/secure.ts";
 import { configDir } from "./paths.ts";
-import { parseJsonObject } from "./store/file.ts";
+import { parseJsonObject } from "./util/json_object.ts";
 import type { StoreName } from "./store/names.ts";
 import { checkKey } from "./store/types.ts";
 

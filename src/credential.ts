@@ -6,6 +6,7 @@
 
 import { decodeJwt, type JwtPayload } from "./jwt.ts";
 import { Secret } from "./secret.ts";
+import { numberField, stringField } from "./util/json_fields.ts";
 
 /** What a {@linkcode Credential} is made of. Times are seconds since the epoch. */
 export interface CredentialInit {
@@ -258,16 +259,6 @@ function millis(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && /^\d+(\.\d+)?$/.test(value)) return Number(value);
-  return undefined;
-}
-
 /**
  * Reads a credential from an OAuth token JSON object (a token endpoint's answer
  * or a saved file). `expires_in` counts from `writtenAt` (the answer's arrival
@@ -289,12 +280,12 @@ export function credentialFromTokenJson(
   json: Record<string, unknown>,
   writtenAt: number = Date.now() / 1000,
 ): Credential {
-  const expiresIn = num(json.expires_in);
-  const issuedAt = num(json.issued_at);
-  const absolute = num(json.expires_at) ?? num(json.expires);
+  const expiresIn = numberField(json.expires_in);
+  const issuedAt = numberField(json.issued_at);
+  const absolute = numberField(json.expires_at) ?? numberField(json.expires);
   const expiresAt = absolute ??
     (expiresIn !== undefined ? (issuedAt ?? writtenAt) + expiresIn : undefined);
-  const accessToken = str(json.access_token);
+  const accessToken = stringField(json.access_token);
   // Without "issued_at", an absolute expiry's lifetime counts from when the
   // file was written (unless the token is a JWT with its own "iat"): else the
   // issue time would be "now" at every read and the default leeway (half the
@@ -303,17 +294,17 @@ export function credentialFromTokenJson(
     (accessToken === undefined || decodeJwt(accessToken)?.payload.iat === undefined);
   return new Credential({
     accessToken,
-    refreshToken: str(json.refresh_token),
-    idToken: str(json.id_token),
+    refreshToken: stringField(json.refresh_token),
+    idToken: stringField(json.id_token),
     expiresAt,
     issuedAt: issuedAt ??
       ((expiresIn !== undefined && absolute === undefined) || writtenBeforeExpiry
         ? writtenAt
         : undefined),
-    scope: str(json.scope),
-    tokenType: str(json.token_type),
-    issuer: str(json.issuer),
-    clientId: str(json.client_id),
+    scope: stringField(json.scope),
+    tokenType: stringField(json.token_type),
+    issuer: stringField(json.issuer),
+    clientId: stringField(json.client_id),
   });
 }
 
@@ -360,6 +351,6 @@ export function credentialFromStoredJson(
   writtenAt?: number,
 ): Credential {
   const credential = credentialFromTokenJson(json, writtenAt);
-  const clientSecret = str(json.client_secret);
+  const clientSecret = stringField(json.client_secret);
   return clientSecret ? credential.with({ clientSecret }) : credential;
 }

@@ -13,6 +13,7 @@
 import { Credential, credentialFromTokenJson, credentialToTokenJson } from "./credential.ts";
 import { AuthError } from "./errors.ts";
 import { checkCredentialSyntax } from "./token_syntax.ts";
+import { stringField } from "./util/json_fields.ts";
 
 /** The formats a token file may have. */
 export type TokenFileFormat = "oauth" | "secret" | "token_info";
@@ -35,10 +36,6 @@ export interface TokenFileOptions {
    * @default {"token"}
    */
   tokenKey?: string | undefined;
-}
-
-function nonEmptyString(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0;
 }
 
 /**
@@ -78,8 +75,8 @@ export function detectTokenFile(
       }
     }
     if (
-      !nonEmptyString(data.jwt_token) && !nonEmptyString(data.client_secret) &&
-      !nonEmptyString(data.refresh_token)
+      stringField(data.jwt_token) === undefined && stringField(data.client_secret) === undefined &&
+      stringField(data.refresh_token) === undefined
     ) {
       throw bad(`key "client_secret", "refresh_token" or "jwt_token" is missing`);
     }
@@ -96,13 +93,17 @@ export function detectTokenFile(
         throw bad(`key "${key}" must be a number of seconds`);
       }
     }
-    if (!nonEmptyString(data.access_token) && !nonEmptyString(data.refresh_token)) {
+    if (
+      stringField(data.access_token) === undefined && stringField(data.refresh_token) === undefined
+    ) {
       throw bad(`key "access_token" or "refresh_token" must be a non-empty string`);
     }
     return { format: "oauth", data, tokenKey };
   }
   if (tokenKey in data) {
-    if (!nonEmptyString(data[tokenKey])) throw bad(`key "${tokenKey}" must be a non-empty string`);
+    if (stringField(data[tokenKey]) === undefined) {
+      throw bad(`key "${tokenKey}" must be a non-empty string`);
+    }
     return { format: "secret", data, tokenKey };
   }
   throw bad(
@@ -155,7 +156,7 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
     case "oauth":
       return {
         credential: credentialFromTokenJson(data, writtenAt),
-        clientId: nonEmptyString(data.client_id) ? data.client_id : undefined,
+        clientId: stringField(data.client_id),
       };
     case "secret":
       return {
@@ -163,8 +164,8 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
         clientId: undefined,
       };
     case "token_info": {
-      const secret = nonEmptyString(data.client_secret) ? data.client_secret : undefined;
-      const refresh = nonEmptyString(data.refresh_token) ? data.refresh_token : undefined;
+      const secret = stringField(data.client_secret);
+      const refresh = stringField(data.refresh_token);
       if (secret && refresh && secret !== refresh) {
         throw new AuthError(
           "CONFLICTING_CREDENTIALS",
@@ -172,10 +173,10 @@ function readMaterial(file: TokenFileData, path: string, writtenAt: number): Tok
           { hint: "keep only one of them" },
         );
       }
-      const clientId = nonEmptyString(data.client_id) ? data.client_id : undefined;
+      const clientId = stringField(data.client_id);
       return {
         credential: new Credential({
-          accessToken: nonEmptyString(data.jwt_token) ? data.jwt_token : undefined,
+          accessToken: stringField(data.jwt_token),
           refreshToken: refresh ?? secret,
           clientId,
         }),

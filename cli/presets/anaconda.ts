@@ -11,7 +11,7 @@ import { LoginRequiredError, Secret, TokenExpiredError } from "../../mod.ts";
 import { anaconda } from "../../presets.ts";
 import { choiceValue, secondsValue, stringValue, usageError, type Values } from "../args.ts";
 import type { Context } from "../command.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { loginPrompter } from "../prompt.ts";
 import { readHidden, readLine, readStdinText } from "../stdin.ts";
 import { printStatus, printToken } from "./common.ts";

@@ -11,7 +11,7 @@ import { LoginRequiredError } from "../../mod.ts";
 import { cave, chunkedgraph } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
 import type { Context } from "../command.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { readSecret } from "../stdin.ts";
 import { printStatus, printToken } from "./common.ts";
 

@@ -10,7 +10,7 @@ import { type Logger, setLogger } from "../../mod.ts";
 import { decodeJwt } from "../../src/jwt.ts";
 import { descarteslabs } from "../../presets.ts";
 import { stringValue, type Values } from "../args.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { printStatus, printToken } from "./common.ts";
 
 const LOGIN =

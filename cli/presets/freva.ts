@@ -10,9 +10,10 @@
 import { readConfig, saveProfile } from "../../mod.ts";
 import { decodeJwt } from "../../src/jwt.ts";
 import { freva } from "../../presets.ts";
+import { numberField } from "../../src/util/json_fields.ts";
 import { secondsValue, stringValue, type Values } from "../args.ts";
 import type { Context } from "../command.ts";
-import type { PresetHandlers } from "../preset.ts";
+import type { PresetHandlers } from "./types.ts";
 import { privateStdout } from "../private_stdout.ts";
 import { loginPrompter } from "../prompt.ts";
 import { printStatus, printToken } from "./common.ts";
@@ -37,10 +38,6 @@ function personPresent(): boolean {
 
 function settings(v: Values) {
   return { tokenFile: stringValue(v, "token-file"), host: stringValue(v, "host") };
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 /** The handlers of `--preset freva`. */
@@ -89,7 +86,7 @@ export const handlers: PresetHandlers = {
         interactive: false,
       });
       return printToken(ctx, token.access_token, {
-        expiresAt: num(token.expires),
+        expiresAt: numberField(token.expires),
         scope: token.scope || null,
         tokenType: token.token_type || "Bearer",
       });
@@ -101,8 +98,8 @@ export const handlers: PresetHandlers = {
       const { tokenFile, host } = settings(args.values);
       const token = await freva.loadToken(tokenFile);
       const now = Date.now() / 1000;
-      const expires = num(token?.expires) ?? num(token?.expires_at);
-      const refreshExpires = num(token?.refresh_expires);
+      const expires = numberField(token?.expires) ?? numberField(token?.expires_at);
+      const refreshExpires = numberField(token?.refresh_expires);
       const valid = !!token?.access_token && expires !== undefined &&
         expires - freva.EXPIRY_BUFFER > now;
       const refreshable = !!token?.refresh_token &&

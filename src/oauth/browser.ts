@@ -12,7 +12,8 @@ import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { openBrowser } from "../open.ts";
 import type { Provider } from "./discovery.ts";
-import { deadlineSignal, type InteractiveOptions } from "./device.ts";
+import { deadlineSignal } from "../util/deadline.ts";
+import type { InteractiveOptions } from "./device.ts";
 import { toAuthError } from "./errors.ts";
 import { toCredential } from "./token_response.ts";
 

@@ -13,6 +13,7 @@ import type { PromptHandler } from "../prompt.ts";
 import type { Provider } from "./discovery.ts";
 import { toAuthError } from "./errors.ts";
 import type { GrantParameters } from "./grants.ts";
+import { deadlineSignal } from "../util/deadline.ts";
 import { toCredential } from "./token_response.ts";
 
 /** Options of an interactive login. */
@@ -25,19 +26,6 @@ export interface InteractiveOptions extends GrantParameters {
   openBrowser: boolean;
   /** Stops the login. */
   signal?: AbortSignal | undefined;
-}
-
-/**
- * Combines a caller's signal with a timeout (0 = none).
- *
- * @param timeout Seconds.
- * @param signal The caller's signal.
- * @returns The combined signal and whether a timeout applies.
- */
-export function deadlineSignal(timeout: number, signal?: AbortSignal): AbortSignal | undefined {
-  const signals = [signal, timeout > 0 ? AbortSignal.timeout(timeout * 1000) : undefined]
-    .filter((s): s is AbortSignal => s !== undefined);
-  return signals.length ? AbortSignal.any(signals) : undefined;
 }
 
 /**

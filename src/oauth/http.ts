@@ -16,6 +16,7 @@ import {
 import { backoffDelay, parseRetryAfter, sleep } from "../http/retry.ts";
 import { logger } from "../log.ts";
 import { isLoopback } from "../url.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 
 /**
  * How long a refused connection to a loopback provider is retried (one that is starting, such
@@ -140,16 +141,8 @@ export function retryingFetch(
 function errorSentAsOk(response: Response, init: RequestInit): Response {
   if (response.status !== 200 || init.method?.toUpperCase() !== "POST") return response;
   if (!/^application\/json\b/i.test(response.headers.get("content-type") ?? "")) return response;
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder().decode(bodyOf.get(response)));
-  } catch {
-    return response;
-  }
-  if (
-    body === null || typeof body !== "object" || Array.isArray(body) ||
-    typeof (body as Record<string, unknown>).error !== "string" || "access_token" in body
-  ) {
+  const body = jsonObjectOf(new TextDecoder().decode(bodyOf.get(response)));
+  if (!body || typeof body.error !== "string" || "access_token" in body) {
     return response;
   }
   const copy = new Response(bodyOf.get(response)!, {

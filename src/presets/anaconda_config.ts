@@ -9,6 +9,7 @@
 import { envGet } from "../env.ts";
 import { AuthError } from "../errors.ts";
 import { decodeJwt } from "../jwt.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 import { AutoKeyring, FileKeyring, type Keyring, SystemKeyring } from "./anaconda_keyring.ts";
 import { pythonJson } from "./files.ts";
 import { serviceBase } from "./url.ts";
@@ -164,10 +165,9 @@ export async function readTokenInfo(
   if (value === undefined) return undefined;
   let json: Record<string, unknown> | undefined;
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(value.trim())));
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) json = parsed;
+    json = jsonObjectOf(new TextDecoder().decode(Uint8Array.fromBase64(value.trim())));
   } catch {
-    // reported below
+    // not base64: reported below
   }
   if (!json || (json.api_key !== null && typeof json.api_key !== "string")) {
     throw new AuthError(

@@ -17,6 +17,7 @@ import { openBrowser } from "../open.ts";
 import { defaultPrompt, type PromptHandler } from "../prompt.ts";
 import { Secret } from "../secret.ts";
 import { isLoopback } from "../url.ts";
+import { deadlineSignal } from "../util/deadline.ts";
 import {
   API_KEY_SCOPES,
   type Config,
@@ -83,12 +84,6 @@ export interface LoginOptions extends KeyOptions {
   fetch?: typeof fetch | undefined;
 }
 
-function deadline(timeout: number, signal: AbortSignal | undefined): AbortSignal | undefined {
-  const all = [signal, timeout > 0 ? AbortSignal.timeout(timeout * 1000) : undefined]
-    .filter((s): s is AbortSignal => s !== undefined);
-  return all.length ? AbortSignal.any(all) : undefined;
-}
-
 function pkceVerifier(): string {
   // 96 random bytes are 128 base64url characters, the length anaconda-cloud-auth uses.
   return crypto.getRandomValues(new Uint8Array(96)).toBase64({
@@ -113,7 +108,7 @@ async function browserTokens(
   const verifier = pkceVerifier();
   const state = crypto.randomUUID();
   const timeout = options.timeout ?? 300;
-  const signal = deadline(timeout, options.signal);
+  const signal = deadlineSignal(timeout, options.signal);
   const { promise, resolve, reject } = Promise.withResolvers<URL>();
   promise.catch(() => {}); // handled below; it may settle while the prompt is still showing
   let done = false;

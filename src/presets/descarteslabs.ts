@@ -22,102 +22,46 @@
 import { join } from "../fs/path.ts";
 import { Auth as GenericAuth } from "../auth.ts";
 import type { AuthStatus } from "../auth/options.ts";
-import { Credential } from "../credential.ts";
 import { envGet } from "../env.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../errors.ts";
-import { decodeJwt, type JwtPayload } from "../jwt.ts";
+import { decodeJwt } from "../jwt.ts";
 import { logger } from "../log.ts";
 import { expandHome, homeDir } from "../paths.ts";
-import type { Renewer } from "../session.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
+import { sha1Hex, TokenCache } from "./descarteslabs_cache.ts";
 import {
+  AUTHENTICATION_DOCS,
   type CacheSettings,
-  nonEmpty,
-  oneSecret,
-  sha1Hex,
-  TokenCache,
-  usableJwt,
-} from "./descarteslabs_cache.ts";
-import { requestToken, type RetryPolicy } from "./descarteslabs_token.ts";
+  type FileRead,
+  fileSettings,
+  givenSettings,
+  type Note,
+  tokenSettings,
+} from "./descarteslabs_settings.ts";
+import { tokenRenewer } from "./descarteslabs_token.ts";
+import type { AuthOptions, TokenPayload } from "./descarteslabs_options.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
 import { serviceBase } from "./url.ts";
 
 export type { AuthStatus } from "../auth/options.ts";
 export type { RetryPolicy } from "./descarteslabs_token.ts";
+export type { AuthOptions, TokenPayload } from "./descarteslabs_options.ts";
+export { AUTHENTICATION_DOCS } from "./descarteslabs_settings.ts";
 
 /** The default `domain`. */
 export const DEFAULT_DOMAIN = "https://accounts.descarteslabs.com";
 /** The default `leeway`, in seconds. */
 export const DEFAULT_LEEWAY = 500;
-/** Where the documentation explains the ways to authenticate. */
-export const AUTHENTICATION_DOCS = "https://docs.descarteslabs.com/authentication.html";
-
-/** Options of {@linkcode Auth}, as Descartes Labs' `Auth(...)` takes them. */
-export interface AuthOptions {
-  /**
-   * The accounts server. A bare host name means `https:`; `http:` only on loopback.
-   *
-   * @default {"https://accounts.descarteslabs.com"}
-   */
-  domain?: string | undefined;
-  /** The JWT fields to ask for (sent space-separated as `scope`). */
-  scope?: string | readonly string[] | undefined;
-  /**
-   * Seconds before expiry at which the access token is renewed.
-   *
-   * @default {500}
-   */
-  leeway?: number | undefined;
-  /**
-   * The token_info JSON file; `null` never reads (or writes) one. When not
-   * given, `DESCARTESLABS_TOKEN_INFO_PATH` or `~/.descarteslabs/token_info.json`
-   * is read, but only when no client id and secret (and no access token) come
-   * from the options or the environment. Given together with a client id and
-   * secret, those are written to it.
-   *
-   * @default {"~/.descarteslabs/token_info.json"}
-   */
-  tokenInfoPath?: string | null | undefined;
-  /** The client id (beats `DESCARTESLABS_CLIENT_ID`, which beats the file). */
-  clientId?: string | undefined;
-  /** The client secret, which is the refresh token (beats `DESCARTESLABS_CLIENT_SECRET`). */
-  clientSecret?: string | undefined;
-  /** A short-lived access token (beats `DESCARTESLABS_TOKEN`); used until it expires. */
-  jwtToken?: string | undefined;
-  /** Identical to `clientSecret`; when both are given and differ, this one wins (with a warning). */
-  refreshToken?: string | undefined;
-  /**
-   * Retries of the refresh request: a number, or a policy.
-   *
-   * @default {5 retries, random backoff between 1 and 10 s}
-   */
-  retries?: number | RetryPolicy | undefined;
-  /**
-   * The underlying fetch.
-   *
-   * @default {globalThis.fetch}
-   */
-  fetch?: typeof fetch | undefined;
-}
-
-/** The claims of a Descartes Labs access token. */
-export interface TokenPayload extends JwtPayload {
-  /** The name of the user. */
-  name?: string;
-  /** Groups to which the user belongs. */
-  groups?: string[];
-  /** The organization to which the user belongs. */
-  org?: string;
-  /** The email address of the user. */
-  email?: string;
-  /** Whether the user's email has been verified. */
-  email_verified?: boolean;
-}
 
 interface Settled extends CacheSettings {
   generic: GenericAuth;
 }
 
 let defaultAuth: Auth | undefined;
+
+function logNotes(notes: readonly Note[]): void {
+  for (const note of notes) logger()[note.level](note.message);
+}
 
 /**
  * Descartes Labs' `Auth`: a short-lived JWT access token from a client id
@@ -140,7 +84,7 @@ let defaultAuth: Auth | undefined;
  */
 export class Auth {
   #options: AuthOptions;
-  #settled: Promise<Settled> | undefined;
+  #settled = new LazyPromise(() => this.#resolve());
 
   /** The accounts server, without a trailing slash. */
   readonly domain: string;
@@ -203,100 +147,45 @@ export class Auth {
   }
 
   #settle(): Promise<Settled> {
-    if (!this.#settled) {
-      this.#settled = this.#resolve();
-      this.#settled.catch(() => {
-        this.#settled = undefined;
-      });
-    }
-    return this.#settled;
+    return this.#settled.get();
   }
 
   async #resolve(): Promise<Settled> {
     const o = this.#options;
-    const env = (name: string) => nonEmpty(envGet(`DESCARTESLABS_${name}`));
-    const paramSecret = oneSecret(nonEmpty(o.clientSecret), nonEmpty(o.refreshToken), [
-      "clientSecret",
-      "refreshToken",
-    ]);
-    const envSecret = oneSecret(env("CLIENT_SECRET"), env("REFRESH_TOKEN"), [
-      "DESCARTESLABS_CLIENT_SECRET",
-      "DESCARTESLABS_REFRESH_TOKEN",
-    ]);
-    let clientId = nonEmpty(o.clientId) ?? env("CLIENT_ID");
-    let secret = paramSecret ?? envSecret;
-    const givenJwt = nonEmpty(o.jwtToken) ?? env("TOKEN");
-    const complete = clientId !== undefined && secret !== undefined;
-
-    let path: string | undefined;
-    if (typeof o.tokenInfoPath === "string") path = expandHome(o.tokenInfoPath);
-    else if (o.tokenInfoPath === undefined && !complete && givenJwt === undefined) {
-      path = expandHome(env("TOKEN_INFO_PATH") ?? defaultTokenInfoPath());
-    }
-
-    let fileJwt: string | undefined;
-    let tokenInfoPath: string | undefined;
-    if (path !== undefined && complete) {
-      // Given credentials go to the given file: reused when it matches, overwritten otherwise.
-      const data = await readJsonObject(path).catch(() => undefined);
-      const fileSecret = data
-        ? nonEmpty(data.refresh_token) ?? nonEmpty(data.client_secret)
-        : undefined;
-      if (data?.client_id === clientId && fileSecret === secret) {
-        fileJwt = nonEmpty(data?.jwt_token) ?? nonEmpty(data?.JWT_TOKEN);
-      } else {
-        await writeJsonObject(path, {
-          client_id: clientId,
-          client_secret: secret,
-          refresh_token: secret,
-          ...(usableJwt(givenJwt, clientId) ? { jwt_token: givenJwt } : {}),
-        });
-      }
-      tokenInfoPath = path;
-    } else if (path !== undefined) {
-      let data: Record<string, unknown> | undefined;
+    const env = (name: string) => envGet(`DESCARTESLABS_${name}`);
+    const given = givenSettings(o, env, defaultTokenInfoPath());
+    logNotes(given.notes);
+    const path = given.path === undefined ? undefined : expandHome(given.path);
+    let read: FileRead = { data: undefined };
+    if (path !== undefined) {
       try {
-        data = await readJsonObject(path);
-        if (!data) throw new Deno.errors.NotFound("no such file");
+        read = { data: await readJsonObject(path) };
       } catch (error) {
-        const reason = error instanceof Deno.errors.NotFound
-          ? "no such file"
-          : error instanceof Error
-          ? error.message
-          : String(error);
-        logger().warn(`unable to read token_info from "${path}": ${reason}`);
-      }
-      if (data) {
-        const fileId = nonEmpty(data.client_id);
-        const fileSecret = oneSecret(nonEmpty(data.client_secret), nonEmpty(data.refresh_token), [
-          `"client_secret" in "${path}"`,
-          `"refresh_token"`,
-        ]);
-        if (clientId === undefined || fileId === undefined || fileId === clientId) {
-          clientId ??= fileId;
-          secret ??= fileSecret;
-          fileJwt = nonEmpty(data.jwt_token) ?? nonEmpty(data.JWT_TOKEN);
-          tokenInfoPath = path;
-        } else {
-          logger().debug(`ignored "${path}": it holds another client id than "${clientId}"`);
-        }
+        read = { error };
       }
     }
-
+    const file = fileSettings(given, path, read);
+    logNotes(file.notes);
+    if (file.rewrite) await writeJsonObject(path!, file.rewrite);
+    const token = tokenSettings(given, file, env);
+    logNotes(token.notes);
+    const { clientId, secret, tokenInfoPath } = token.settings;
     const cachePath = tokenInfoPath === undefined && clientId !== undefined && secret !== undefined
       ? join(homeDir(), ".descarteslabs", `jwt_token_${await sha1Hex(secret)}.json`)
       : undefined;
-    const noCache = /^(true|1|yes)$/i.test(env("NO_JWT_CACHE") ?? "");
-    const jwt = usableJwt(givenJwt, clientId) ?? usableJwt(fileJwt, clientId);
-    if (jwt === undefined && secret === undefined) {
-      logger().warn(`no valid authentication info found: see ${AUTHENTICATION_DOCS}`);
-    }
 
-    const base = { clientId, secret, tokenInfoPath, cachePath, readCache: !noCache, jwt };
+    const base: CacheSettings = { ...token.settings, cachePath };
     const generic = new GenericAuth({
       profile: "descarteslabs",
       store: new TokenCache(base),
-      renewer: this.#renewer(clientId, secret),
+      renewer: tokenRenewer({
+        domain: this.domain,
+        clientId,
+        secret,
+        scope: this.scope,
+        retries: o.retries,
+        fetch: o.fetch,
+      }),
       leeway: this.leeway,
       envPrefix: [],
       dotenv: false,
@@ -304,24 +193,6 @@ export class Auth {
       ...(o.fetch ? { fetch: o.fetch } : {}),
     });
     return { ...base, generic };
-  }
-
-  #renewer(clientId: string | undefined, secret: string | undefined): Renewer {
-    return {
-      canRenew: () => clientId !== undefined && secret !== undefined,
-      renew: async (_credential, signal) => {
-        const token = await requestToken({
-          domain: this.domain,
-          clientId: clientId!,
-          secret: secret!,
-          scope: this.scope,
-          retries: this.#options.retries,
-          fetch: this.#options.fetch,
-          signal,
-        });
-        return new Credential({ accessToken: token, refreshToken: secret, clientId });
-      },
-    };
   }
 
   /**

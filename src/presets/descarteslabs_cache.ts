@@ -12,42 +12,9 @@ import { decodeJwt } from "../jwt.ts";
 import { logger } from "../log.ts";
 import { TokenFileStore } from "../store/token_file.ts";
 import type { CredentialStore } from "../store/types.ts";
+import { stringField } from "../util/json_fields.ts";
+import { type CacheSettings, jwtRejection } from "./descarteslabs_settings.ts";
 import { readJsonObject, writeJsonObject } from "./files.ts";
-
-/** What the cache knows: the credentials, its files, and the token to start from. */
-export interface CacheSettings {
-  /** The client id. */
-  clientId: string | undefined;
-  /** The client secret (the refresh token). */
-  secret: string | undefined;
-  /** The file whose `jwt_token` is kept up to date, if any. */
-  tokenInfoPath: string | undefined;
-  /** The per-client cache file, when no token_info file is in use. */
-  cachePath: string | undefined;
-  /** Whether the per-client cache file may be read (`DESCARTESLABS_NO_JWT_CACHE`). */
-  readCache: boolean;
-  /** The access token to start from. */
-  jwt: string | undefined;
-}
-
-/** The value when it is a non-empty string. */
-export function nonEmpty(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-/** The one value of a client secret and a refresh token, which are the same thing. */
-export function oneSecret(
-  secret: string | undefined,
-  refresh: string | undefined,
-  names: [string, string],
-): string | undefined {
-  if (secret && refresh && secret !== refresh) {
-    logger().warn(
-      `${names[0]} and ${names[1]} differ: they are the same thing, using ${names[1]}`,
-    );
-  }
-  return refresh ?? secret;
-}
 
 /** The access token when it is a JWT with an expiry that was issued to `clientId`. */
 export function usableJwt(
@@ -55,20 +22,10 @@ export function usableJwt(
   clientId: string | undefined,
 ): string | undefined {
   if (!token) return undefined;
-  const payload = decodeJwt(token)?.payload;
-  if (payload?.exp === undefined) {
-    logger().debug("discarded an access token that is not a JWT with an expiry");
-    return undefined;
-  }
-  if (clientId !== undefined) {
-    const aud = payload.aud;
-    const matches = Array.isArray(aud) ? aud.includes(clientId) : aud === clientId;
-    if (!matches) {
-      logger().debug(`discarded an access token issued to another client than "${clientId}"`);
-      return undefined;
-    }
-  }
-  return token;
+  const reason = jwtRejection(token, clientId);
+  if (reason === undefined) return token;
+  logger().debug(reason);
+  return undefined;
 }
 
 /** Hex SHA-1, as Python's `hashlib.sha1(…).hexdigest()`. */
@@ -107,9 +64,9 @@ export class TokenCache implements CredentialStore {
     if (path && (this.#s.tokenInfoPath !== undefined || this.#s.readCache)) {
       const data = await readJsonObject(path).catch(() => undefined);
       const sameClient = this.#s.tokenInfoPath === undefined ||
-        nonEmpty(data?.client_id) === undefined || data?.client_id === clientId;
+        stringField(data?.client_id) === undefined || data?.client_id === clientId;
       const stored = sameClient
-        ? usableJwt(nonEmpty(data?.jwt_token) ?? nonEmpty(data?.JWT_TOKEN), clientId)
+        ? usableJwt(stringField(data?.jwt_token) ?? stringField(data?.JWT_TOKEN), clientId)
         : undefined;
       const expiry = (t: string | undefined) => (t ? decodeJwt(t)?.payload.exp ?? 0 : -1);
       if (expiry(stored) > expiry(jwt)) jwt = stored;

@@ -5,11 +5,14 @@
  * @module
  */
 
+import { Credential } from "../credential.ts";
 import { AuthError, OAuthError } from "../errors.ts";
 import { sleep } from "../http/retry.ts";
 import { logger } from "../log.ts";
 import { redact } from "../secret.ts";
-import { nonEmpty } from "./descarteslabs_cache.ts";
+import type { Renewer } from "../session.ts";
+import { stringField } from "../util/json_fields.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 
 /**
  * The retry policy of the refresh request: after a network error or a 429,
@@ -121,24 +124,18 @@ export async function requestToken(options: TokenRequestOptions): Promise<string
  */
 export async function parseTokenResponse(response: Response, secret: string): Promise<string> {
   const text = await response.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    const value = JSON.parse(text);
-    if (value && typeof value === "object" && !Array.isArray(value)) json = value;
-  } catch {
-    // not JSON: quoted below, without secrets
-  }
+  const json = jsonObjectOf(text); // not JSON: quoted below, without secrets
   if (response.status !== 200) {
     const quoted = redact(text.trim(), [secret]).slice(0, 300);
     throw new OAuthError("Could not retrieve token", {
-      error: nonEmpty(json?.error) ?? `http_${response.status}`,
+      error: stringField(json?.error) ?? `http_${response.status}`,
       errorDescription: json
-        ? redact(nonEmpty(json.error_description) ?? quoted, [secret])
+        ? redact(stringField(json.error_description) ?? quoted, [secret])
         : quoted || undefined,
       status: response.status,
     });
   }
-  const token = nonEmpty(json?.access_token) ?? nonEmpty(json?.id_token);
+  const token = stringField(json?.access_token) ?? stringField(json?.id_token);
   if (!token) {
     throw new OAuthError("Could not retrieve token", {
       error: "invalid_response",
@@ -147,4 +144,32 @@ export async function parseTokenResponse(response: Response, secret: string): Pr
     });
   }
   return token;
+}
+
+/**
+ * The renewer of the preset's `Auth`: a new access token from
+ * {@linkcode requestToken} whenever both a client id and a secret are known.
+ *
+ * @param options Server, credentials (either may be missing), scope, retries.
+ * @returns The renewer.
+ */
+export function tokenRenewer(
+  options: Omit<TokenRequestOptions, "clientId" | "secret" | "signal"> & {
+    clientId: string | undefined;
+    secret: string | undefined;
+  },
+): Renewer {
+  const { clientId, secret } = options;
+  return {
+    canRenew: () => clientId !== undefined && secret !== undefined,
+    renew: async (_credential, signal) => {
+      const token = await requestToken({
+        ...options,
+        clientId: clientId!,
+        secret: secret!,
+        signal,
+      });
+      return new Credential({ accessToken: token, refreshToken: secret, clientId });
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { dirname } from "../fs/path.ts";
 import { AuthError } from "../errors.ts";
 import { assertPrivateFile, FILE_MODE, readIfExists, writeFileAtomic } from "../fs/secure.ts";
 import { logger } from "../log.ts";
-import { parseJsonObject } from "../store/file.ts";
+import { parseJsonObject } from "../util/json_object.ts";
 
 /**
  * Serialises a value exactly as Python's `json.dumps(value)` does with its

@@ -16,6 +16,7 @@ import { openBrowser } from "../open.ts";
 import { expandHome, homeDir } from "../paths.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { TokenFileStore } from "../store/token_file.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 import { isFile, readJsonObject, writeJsonObject } from "./files.ts";
 import { serviceBase } from "./url.ts";
 
@@ -169,7 +170,7 @@ export async function readSecretToken(path: string, key: string): Promise<string
 export class SecretFileClient {
   #preset: SecretFilePreset;
   #options: SecretFileClientOptions;
-  #loaded: Promise<Loaded> | undefined;
+  #loaded = new LazyPromise(() => this.#read());
   #auth: { token: string | undefined; fetch: typeof fetch } | undefined;
 
   /** The server, without a trailing slash. */
@@ -207,14 +208,7 @@ export class SecretFileClient {
   }
 
   #load(): Promise<Loaded> {
-    if (!this.#loaded) {
-      const loading = this.#read();
-      this.#loaded = loading;
-      loading.catch(() => {
-        if (this.#loaded === loading) this.#loaded = undefined; // a failure is not cached
-      });
-    }
-    return this.#loaded;
+    return this.#loaded.get(); // a failure is not cached
   }
 
   async #read(): Promise<Loaded> {
@@ -324,7 +318,7 @@ export class SecretFileClient {
     const key = tokenKey ?? this.tokenKey;
     const token = await readSecretToken(file, key);
     this.#options = { ...this.#options, token: undefined, tokenKey: key };
-    this.#loaded = Promise.resolve({ file, key, token });
+    this.#loaded.set(Promise.resolve({ file, key, token }));
     return token;
   }
 
@@ -388,7 +382,7 @@ export class SecretFileClient {
     });
     if (options.switchToken ?? true) {
       this.#options = { ...this.#options, token: undefined, tokenKey: key };
-      this.#loaded = Promise.resolve({ file, key, token });
+      this.#loaded.set(Promise.resolve({ file, key, token }));
     }
   }
 

@@ -1,11 +1,12 @@
 /**
  * Asking a person on the terminal: a prompt on stderr, an answer from stdin,
- * without echo for secrets (raw mode, always restored).
+ * without echo for secrets (through `util/terminal_secret.ts`).
  *
  * @module
  */
 
 import { AuthError } from "../errors.ts";
+import { readTerminalSecret } from "../util/terminal_secret.ts";
 
 async function readByte(buffer: Uint8Array): Promise<number | null> {
   const n = await Deno.stdin.read(buffer);
@@ -18,8 +19,8 @@ async function readByte(buffer: Uint8Array): Promise<number | null> {
  * @param question The prompt, written on stderr.
  * @param options `secret: true` reads without echo.
  * @returns The answer, without the line break.
- * @throws {AuthError} `USAGE` when stdin is not a terminal; `ABORTED` on Ctrl-C or end of
- * input.
+ * @throws {AuthError} `USAGE` when stdin is not a terminal; `ABORTED` on Ctrl-C, or end of
+ * input before an answer (a secret may end with Ctrl-D after it).
  */
 export async function ask(question: string, options: { secret?: boolean } = {}): Promise<string> {
   if (!Deno.stdin.isTerminal()) {
@@ -28,28 +29,20 @@ export async function ask(question: string, options: { secret?: boolean } = {}):
       `Cannot ask "${question.replace(/:\s*$/, "")}": stdin is not a terminal`,
     );
   }
-  const encoder = new TextEncoder();
-  await Deno.stderr.write(encoder.encode(question));
+  if (options.secret) return await readTerminalSecret(question);
+  await Deno.stderr.write(new TextEncoder().encode(question));
   const bytes: number[] = [];
   const one = new Uint8Array(1);
-  if (options.secret) Deno.stdin.setRaw(true);
-  try {
-    for (;;) {
-      const byte = await readByte(one);
-      if (byte === null || byte === 0x04) throw new AuthError("ABORTED", "Input ended");
-      if (byte === 0x03) throw new AuthError("ABORTED", "Interrupted");
-      if (byte === 0x0a || byte === 0x0d) break;
-      if (byte === 0x7f || byte === 0x08) {
-        bytes.pop();
-        continue;
-      }
-      bytes.push(byte);
+  for (;;) {
+    const byte = await readByte(one);
+    if (byte === null || byte === 0x04) throw new AuthError("ABORTED", "Input ended");
+    if (byte === 0x03) throw new AuthError("ABORTED", "Interrupted");
+    if (byte === 0x0a || byte === 0x0d) break;
+    if (byte === 0x7f || byte === 0x08) {
+      bytes.pop();
+      continue;
     }
-  } finally {
-    if (options.secret) {
-      Deno.stdin.setRaw(false);
-      await Deno.stderr.write(encoder.encode("\n"));
-    }
+    bytes.push(byte);
   }
   return new TextDecoder().decode(new Uint8Array(bytes));
 }

@@ -42,6 +42,7 @@ import {
 } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { checkCredentialSyntax } from "../token_syntax.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 
 /** The environment variable holding the store key(s). */
 export const STORE_KEY_ENV = "LATCHKEY_STORE_KEY";
@@ -305,19 +306,14 @@ export async function openCredential(
   } else {
     text = value;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+  const json = jsonObjectOf(text);
+  if (!json) {
     throw new AuthError("BAD_TOKEN_FILE", `${what}: the value is not a JSON object`, {
       hint: "log in again to replace it",
     });
   }
   return checkCredentialSyntax(
-    credentialFromStoredJson(json as Record<string, unknown>),
+    credentialFromStoredJson(json),
     `the credential of profile "${context.profile}" in the ${context.where}`,
     "store",
   );

@@ -24,6 +24,7 @@ import {
 import { logger } from "../log.ts";
 import { configDir } from "../paths.ts";
 import { checkCredentialSyntax } from "../token_syntax.ts";
+import { parseJsonObject } from "../util/json_object.ts";
 import { checkKey, type CredentialStore } from "./types.ts";
 
 /** Options of {@linkcode FileStore}. */
@@ -34,110 +35,6 @@ export interface FileStoreOptions {
    * @default {"$XDG_CONFIG_HOME/latchkey/credentials"}
    */
   dir?: string;
-}
-
-/**
- * Parses a credential file's text, naming the file (never the content) when
- * it is not a JSON object.
- *
- * @param text The file's text.
- * @param path The file, for the message.
- * @returns The parsed object.
- */
-export function parseJsonObject(text: string, path: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    const line = syntaxErrorLine(text);
-    throw new AuthError(
-      "BAD_TOKEN_FILE",
-      `Cannot read token file "${path}": not valid JSON${
-        line === undefined ? "" : ` at line ${line}`
-      }`,
-    );
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new AuthError(
-      "BAD_TOKEN_FILE",
-      `Cannot read token file "${path}": expected a JSON object at line 1`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
-/**
- * The 1-based line of the first syntax error in a text that `JSON.parse`
- * refused. Found by a small scanner of the JSON grammar rather than from the
- * engine's message, whose wording (and whether it holds a position at all)
- * varies between engine versions.
- */
-function syntaxErrorLine(text: string): number | undefined {
-  let i = 0;
-  const fail = (): never => {
-    throw i;
-  };
-  const ws = () => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
-  };
-  const string = () => {
-    for (i++; i < text.length;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) return void i++;
-      if (c < 0x20) fail();
-      if (c !== 0x5c) {
-        i++;
-      } else if (text[i + 1] === "u" && /^[0-9A-Fa-f]{4}$/.test(text.slice(i + 2, i + 6))) {
-        i += 6;
-      } else if (text[i + 1] !== undefined && '"\\/bfnrt'.includes(text[i + 1]!)) {
-        i += 2;
-      } else {
-        fail();
-      }
-    }
-    fail();
-  };
-  const number = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      ws();
-      if (text[i] === close) return void i++;
-      for (;;) {
-        if (c === "{") {
-          ws();
-          if (text[i] !== '"') fail();
-          string();
-          ws();
-          if (text[i] !== ":") fail();
-          i++;
-        }
-        value();
-        ws();
-        if (text[i] === close) return void i++;
-        if (text[i] !== ",") fail();
-        i++;
-      }
-    }
-    if (c === '"') return string();
-    for (const word of ["true", "false", "null"]) {
-      if (text.startsWith(word, i)) return void (i += word.length);
-    }
-    number.lastIndex = i;
-    if (!number.exec(text)) fail();
-    i = number.lastIndex;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-    return undefined;
-  } catch (at) {
-    return typeof at === "number" ? text.slice(0, at).split("\n").length : undefined;
-  }
 }
 
 /**

@@ -22,6 +22,7 @@ import { checkCredentialSyntax } from "../token_syntax.ts";
 import { FileStore } from "./file.ts";
 import { defaultKeychain, type Keychain } from "./keychain/keychain.ts";
 import { checkKey, type CredentialStore } from "./types.ts";
+import { jsonObjectOf } from "../util/json_object.ts";
 
 /** Options of {@linkcode KeyringStore} (and of the `auto` store). */
 export interface KeyringStoreOptions {
@@ -89,20 +90,15 @@ export async function readItem(
 ): Promise<Credential | undefined> {
   const text = await keychain.get(checkKey(key));
   if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+  const json = jsonObjectOf(text);
+  if (json === undefined) {
     throw new AuthError(
       "BAD_TOKEN_FILE",
       `Cannot read the keyring item of profile "${key}": it is not OAuth token JSON`,
       { hint: `remove it with \`latchkey logout --profile ${key}\` and log in again` },
     );
   }
-  const credential = credentialFromStoredJson(json as Record<string, unknown>);
+  const credential = credentialFromStoredJson(json);
   return checkCredentialSyntax(credential, `the keyring item of profile "${key}"`, "store");
 }
 

@@ -28,6 +28,7 @@ import { join } from "../fs/path.ts";
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { configDir, expandHome } from "../paths.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 import { openCredential, sealCredential, type StoreKeyring } from "./encryption.ts";
 import {
   isUrl,
@@ -117,7 +118,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
   #path: string;
   #isDefault: boolean;
   #given: KvDatabase | undefined;
-  #kv: Promise<KvDatabase> | undefined;
+  #kv = new LazyPromise(() => openKvDatabase(this.#path, this.#isDefault));
   #lockTtlMs: number;
   #lockTimeoutMs: number;
   #storeKeys: () => Promise<StoreKeyring | undefined>;
@@ -297,8 +298,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
 
   /** Closes the database, unless it was given open; it is opened again if used after. */
   async close(): Promise<void> {
-    const kv = this.#kv;
-    this.#kv = undefined;
+    const kv = this.#kv.forget();
     if (!kv || this.#given) return;
     (await kv.catch(() => undefined))?.close();
   }
@@ -319,13 +319,7 @@ export class KvStore implements CredentialStore, AsyncDisposable {
 
   #open(): Promise<KvDatabase> {
     if (this.#given) return Promise.resolve(this.#given);
-    if (this.#kv) return this.#kv;
-    const opening = openKvDatabase(this.#path, this.#isDefault);
-    opening.catch(() => {
-      if (this.#kv === opening) this.#kv = undefined;
-    });
-    this.#kv = opening;
-    return opening;
+    return this.#kv.get();
   }
 
   /**

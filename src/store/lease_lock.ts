@@ -19,6 +19,7 @@
 import type { Credential } from "../credential.ts";
 import { AuthError } from "../errors.ts";
 import { logger } from "../log.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 import { importStoreKeys, type StoreKeyring, storeKeysFromEnv } from "./encryption.ts";
 
 /** One lease on one key, as a store implements it. */
@@ -253,21 +254,16 @@ export function storeKeyMemo(
   option: string | false | undefined,
   onLoad?: (keys: StoreKeyring | undefined) => void,
 ): () => Promise<StoreKeyring | undefined> {
-  let keys: Promise<StoreKeyring | undefined> | undefined;
-  return () => {
-    if (!keys) {
-      const loading = option === false
-        ? Promise.resolve(undefined)
-        : option !== undefined
-        ? importStoreKeys(option)
-        : storeKeysFromEnv();
-      keys = loading;
-      loading.then(onLoad, () => {
-        if (keys === loading) keys = undefined;
-      });
-    }
-    return keys;
-  };
+  const keys = new LazyPromise(() => {
+    const loading = option === false
+      ? Promise.resolve(undefined)
+      : option !== undefined
+      ? importStoreKeys(option)
+      : storeKeysFromEnv();
+    loading.then(onLoad, () => {}); // a failure is reported by the use that awaits it
+    return loading;
+  });
+  return () => keys.get();
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import { createClient, ErrorReply, type RedisClientType } from "redis";
 import { AuthError } from "../errors.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 
 /**
  * Whether a host name is the loopback interface (no network between the
@@ -76,7 +77,7 @@ export class RedisConnection {
   #url: URL;
   #safe: string;
   #timeoutMs: number;
-  #client: Promise<RedisClientType> | undefined;
+  #client = new LazyPromise(() => this.#newClient());
   #busy = 0;
 
   /**
@@ -94,8 +95,7 @@ export class RedisConnection {
 
   /** Closes the connection; the next command connects again. */
   async close(): Promise<void> {
-    const client = this.#client;
-    this.#client = undefined;
+    const client = this.#client.forget();
     if (!client) return;
     const c = await client.catch(() => undefined);
     if (!c?.isOpen) return;
@@ -118,10 +118,10 @@ export class RedisConnection {
   /** The connected client: the current one while it is ready, else a new one. */
   async #connect(): Promise<RedisClientType> {
     for (let attempt = 0;; attempt++) {
-      const pending = this.#client ??= this.#newClient();
+      const pending = this.#client.get();
       const client = await pending;
       if (client.isReady || attempt > 0) return client;
-      if (this.#client === pending) this.#client = undefined; // it died since: connect again
+      this.#client.forget(pending); // it died since: connect again
     }
   }
 
@@ -132,7 +132,7 @@ export class RedisConnection {
       socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: false },
     });
     client.on("error", () => {}); // the command that fails reports it; nothing is logged here
-    const connecting = (async () => {
+    return (async () => {
       try {
         await client.connect();
       } catch (error) {
@@ -142,10 +142,6 @@ export class RedisConnection {
       client.unref(); // an idle connection never keeps the process alive
       return client;
     })();
-    connecting.catch(() => {
-      if (this.#client === connecting) this.#client = undefined;
-    });
-    return connecting;
   }
 
   /**

@@ -26,7 +26,7 @@ import {
   tokenFileMaterial,
   updateTokenFile,
 } from "../token_formats.ts";
-import { parseJsonObject } from "./file.ts";
+import { parseJsonObject } from "../util/json_object.ts";
 import type { CredentialStore } from "./types.ts";
 
 /** Options of {@linkcode TokenFileStore}. */

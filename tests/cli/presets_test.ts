@@ -153,6 +153,28 @@ Deno.test("login --preset freva --token-file old.json > new.json: the token JSON
   assert(s.expiresIn > 200 && s.expiresIn <= 300, status.stdout);
 });
 
+Deno.test("status --preset freva reads an expiry written as a digit string, as authenticate does", async () => {
+  await using home = await makeHome();
+  const access = canary("freva-at-stringly");
+  const expires = String(Math.floor(Date.now() / 1000) + 300);
+  await Deno.writeTextFile(`${home.cwd}/s.json`, JSON.stringify({ access_token: access, expires }));
+  await Deno.chmod(`${home.cwd}/s.json`, 0o600);
+  const status = await runCli(home, [
+    "status",
+    "--preset",
+    "freva",
+    "--token-file",
+    "s.json",
+    "--host",
+    "https://freva.example.org",
+    "--json",
+  ], { secrets: [access] });
+  assertEquals(status.code, 0, show(status));
+  const s = JSON.parse(status.stdout);
+  assertEquals([s.loggedIn, s.refreshable], [true, false], status.stdout);
+  assert(s.expiresIn > 200 && s.expiresIn <= 300, status.stdout);
+});
+
 Deno.test("login --preset freva without a usable token and without a terminal exits 1, message on stderr", async () => {
   await using home = await makeHome();
   await using freva = frevaServer(canary("unused"));

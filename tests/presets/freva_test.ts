@@ -141,6 +141,25 @@ test("freva: an access token within 60 s of expiry is refreshed; force recreates
   assert.equal(await Deno.readTextFile(file), pythonDump(server.issued[1]!));
 });
 
+test("freva: times written as digit strings count as numbers, as in every other token JSON Latchkey reads", async () => {
+  await using home = await isolatedHome();
+  await using server = frevaServer();
+  // A valid access token whose expiry a tool wrote as a string: used as is, without a request.
+  const file = home.at(".cache", "freva", "auth-token.json");
+  const stringly = { ...token(0), expires: String(now() + 300), refresh_expires: "1" };
+  await writeFileWithMode(file, JSON.stringify(stringly), 0o600);
+  assert.deepEqual(await freva.authenticate({ host: server.url, interactive: false }), stringly);
+  assert.deepEqual(server.forms, []);
+  // Its refresh expiry, a string too, is in the past: once the access token expires, there
+  // is nothing left to try without a person.
+  await Deno.writeTextFile(file, JSON.stringify({ ...stringly, expires: String(now() - 1) }));
+  await rejectsWith(
+    () => freva.authenticate({ host: server.url, interactive: false }),
+    LoginRequiredError,
+  );
+  assert.deepEqual(server.forms, []);
+});
+
 test("freva: without a usable token and without a person, it fails with the documented message", async () => {
   await using home = await isolatedHome();
   await using server = frevaServer();

@@ -423,7 +423,7 @@ Deno.test("a token file readable by others is refused, or tightened when repair 
 
 Deno.test("every text JSON.parse refuses is BAD_TOKEN_FILE at a line no earlier than the damage", async () => {
   const { fc } = await import("../test_deps.ts");
-  const { parseJsonObject } = await import("../../src/store/file.ts");
+  const { parseJsonObject } = await import("../../src/util/json_object.ts");
   fc.assert(
     fc.property(
       fc.json(),
