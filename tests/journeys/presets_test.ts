@@ -4,9 +4,10 @@
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { canary, type Home, makeHome, runCli, show } from "../cli/helpers.ts";
+import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { runProgram } from "./program.ts";
+import { realHome } from "./steps.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
@@ -279,7 +280,7 @@ realTest(
   120_000,
   async () => {
     await using home = await makeHome();
-    await using service = await startSecretService(secretServiceHome(home));
+    await using service = await startSecretService(realHome(home));
     const password = canary("password");
     await using provider = await startMockProvider({
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
@@ -330,16 +331,6 @@ realTest(
     assert(gone.code !== 0 || gone.stdout === "", "the API key is still in the keychain");
   },
 );
-
-/** The real helpers' Home for a CLI home, so the Secret Service runs in the same HOME. */
-function secretServiceHome(home: Home) {
-  return {
-    path: home.dir,
-    configDir: `${home.config}/latchkey`,
-    env: { HOME: home.dir, XDG_CONFIG_HOME: home.config },
-    async [Symbol.asyncDispose]() {},
-  };
-}
 
 async function secretTool(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command("secret-tool", {

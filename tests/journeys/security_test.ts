@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { canary, makeHome, runCli, type RunResult, show, spawnCli } from "../cli/helpers.ts";
+import { serviceLogin } from "./steps.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -38,19 +39,7 @@ Deno.test("README Security model: after a service login the files are 0600 in 07
     clients: [{ clientId: "svc", clientSecret: secret, grants: ["client_credentials"] }],
   });
   await using home = await makeHome();
-  const login = await runCli(home, [
-    "login",
-    "--flow",
-    "client_credentials",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "svc",
-    "--api",
-    provider.issuer,
-    "--store",
-    "file",
-  ], { env: { LATCHKEY_CLIENT_SECRET: secret }, secrets: [secret] });
+  const login = await serviceLogin(home, provider.issuer, secret, "file");
   assertEquals(login.code, 0, show(login));
 
   const token = await runCli(home, ["token"], { secrets: [secret], stdoutMayHoldSecrets: true });

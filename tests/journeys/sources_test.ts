@@ -4,6 +4,7 @@ import { startMockProvider } from "../../testing.ts";
 import { assertEquals } from "../assert.ts";
 import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { runProgram } from "./program.ts";
+import { serviceLogin } from "./steps.ts";
 
 Deno.test("README Where a credential comes from: a .env in the working folder is read, and the real environment wins over it", async () => {
   await using home = await makeHome();
@@ -34,19 +35,7 @@ Deno.test("README Use it from code: a program's new Auth() uses the login the CL
     }],
   });
   await using home = await makeHome();
-  const login = await runCli(home, [
-    "login",
-    "--flow",
-    "client_credentials",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "svc",
-    "--api",
-    provider.issuer,
-    "--store",
-    "file",
-  ], { env: { LATCHKEY_CLIENT_SECRET: secret }, secrets: [secret] });
+  const login = await serviceLogin(home, provider.issuer, secret, "file");
   assertEquals(login.code, 0, show(login));
 
   // The user's program: its own process, the README's two lines, no secret in its environment.
