@@ -182,6 +182,10 @@ Deno.test("README The CLI: each command's --help and README's CLI table name the
     "token",
   ]);
   const main = await runCli(home, ["--help"]);
+  // the forms README's table gives `profiles`, in the summary a newcomer reads first
+  for (const form of ["profiles use NAME", "profiles remove NAME"]) {
+    assert(main.stdout.includes(form), `latchkey --help does not name ${form}`);
+  }
   for (const command of commands) {
     assert(new RegExp(`^ {2}${command} `, "m").test(main.stdout), `--help lacks ${command}`);
     const documented = new Set([
@@ -195,6 +199,7 @@ Deno.test("README The CLI: each command's --help and README's CLI table name the
     ]);
     const help = await runCli(home, [command, "--help"]);
     assertEquals(help.code, 0, show(help));
+    assert(!help.stdout.includes("(repeatable) (repeatable)"), `${command} --help: ${help.stdout}`);
     const listed = helpOptions(help.stdout);
     const known = new Set(listed.flat());
     for (const flag of documented) {

@@ -3,8 +3,8 @@
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { canary, makeHome, runCli, type RunResult, show, spawnCli } from "../cli/helpers.ts";
-import { serviceLogin } from "./steps.ts";
+import { canary, makeHome, runCli, type RunResult, show } from "../cli/helpers.ts";
+import { deviceLogin, serviceLogin } from "./steps.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -218,21 +218,14 @@ Deno.test("README Security model: the opener and the browser behind it inherit n
     LATCHKEY_STORE_KEY: canary("store-key"),
   };
   const secrets = [shell.DESCARTESLABS_CLIENT_SECRET, shell.LATCHKEY_STORE_KEY];
-  const login = spawnCli(home, [
-    "login",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "latchkey-cli",
-    "--api",
-    provider.issuer,
-    "--store",
-    "file",
-  ], { env: shell, secrets });
-  const [, code] = await login.waitFor(/enter the code: (\S+)/);
-  for (let i = 0; i < 100 && !(await exists(dump)); i++) await delay(50);
-  provider.approveDevice(code!);
-  const result = await login.finish();
+  const result = await deviceLogin(home, provider, {
+    env: shell,
+    secrets,
+    // the person approves once the browser has opened
+    beforeApprove: async () => {
+      for (let i = 0; i < 100 && !(await exists(dump)); i++) await delay(50);
+    },
+  });
   assertEquals(result.code, 0, show(result));
   const env = await Deno.readTextFile(dump);
   assertStringIncludes(env, "BROWSER=");

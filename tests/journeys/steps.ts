@@ -43,15 +43,15 @@ export async function serviceLogin(
  *
  * @param home Where it runs.
  * @param provider The mock provider.
- * @param options More arguments, and the run's options.
+ * @param options More arguments, what to do before approving, and the run's options.
  * @returns What the login printed.
  */
 export async function deviceLogin(
   home: Home,
   provider: MockProvider,
-  options: { args?: string[] } & RunOptions = {},
+  options: { args?: string[]; beforeApprove?: () => Promise<void> } & RunOptions = {},
 ): Promise<RunResult> {
-  const { args = [], ...run } = options;
+  const { args = [], beforeApprove, ...run } = options;
   const cli = spawnCli(home, [
     "login",
     "--issuer",
@@ -65,6 +65,7 @@ export async function deviceLogin(
     ...args,
   ], run);
   const [, code] = await cli.waitFor(/enter the code: (\S+)/);
+  await beforeApprove?.();
   provider.approveDevice(code!);
   return await cli.finish();
 }
