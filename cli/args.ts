@@ -46,7 +46,7 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   },
   json: {
     type: "boolean",
-    description: "print the result as JSON (login, status, token, profiles)",
+    description: "print the result as JSON (every command but fetch)",
   },
   quiet: { type: "boolean", short: "q", description: "print only results, prompts and errors" },
   verbose: {

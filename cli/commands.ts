@@ -46,7 +46,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import("./commands/save_token.ts")).command,
   },
   profiles: {
-    summary: "list the profiles; `profiles use NAME` switches the default",
+    summary: "list the profiles; `profiles use NAME` switches, `profiles remove NAME` forgets",
     load: async () => (await import("./commands/profiles.ts")).command,
   },
   "mock-server": {

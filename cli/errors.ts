@@ -71,8 +71,8 @@ export function isBrokenPipe(error: unknown): boolean {
  * ```ts
  * import { AuthError } from "../mod.ts";
  * import { exitCodeOf } from "./errors.ts";
- * console.assert(exitCodeOf(new AuthError("LOGIN_REQUIRED", "No credential found")) === 1);
- * console.assert(exitCodeOf(new AuthError("ORIGIN_NOT_ALLOWED", "Refusing")) === 2);
+ * if (exitCodeOf(new AuthError("LOGIN_REQUIRED", "No credential found")) !== 1) throw new Error();
+ * if (exitCodeOf(new AuthError("ORIGIN_NOT_ALLOWED", "Refusing")) !== 2) throw new Error();
  * ```
  */
 export function exitCodeOf(error: unknown): number {

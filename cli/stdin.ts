@@ -78,14 +78,15 @@ export async function readHidden(prompt: string, out: Output): Promise<string> {
  *
  * @param what What it is, e.g. `client secret`.
  * @param out The writer.
+ * @param hint How to give it, shown when it is empty.
  * @returns The secret.
  * @throws {AuthError} `USAGE` when it is empty.
  */
-export async function readSecret(what: string, out: Output): Promise<string> {
+export async function readSecret(what: string, out: Output, hint?: string): Promise<string> {
   const value = Deno.stdin.isTerminal()
     ? await readHidden(`${what[0]!.toUpperCase()}${what.slice(1)}: `, out)
     : await readStdinText();
   const secret = value.trim();
-  if (secret === "") throw usageError(`no ${what} on stdin`);
+  if (secret === "") throw usageError(`no ${what} on stdin`, hint);
   return secret;
 }

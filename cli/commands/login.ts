@@ -6,6 +6,7 @@
 
 import {
   Auth,
+  AuthError,
   type AuthOptions,
   type AuthStatus,
   type Credential,
@@ -171,6 +172,15 @@ With --preset, the login of that service's own client, with its files and keycha
     };
     if (secretFromStdin) options.clientSecret = await readSecret("client secret", out);
 
+    // Refused before the store is settled: `auto` would probe the keychain for nothing. The
+    // settings are read without the store; only when they lack something is a credential looked for.
+    const planned = await new Auth({ ...options, store: "memory" }).status();
+    const incomplete = !planned.issuer || !planned.clientId;
+    if (incomplete && !(await new Auth(options).status()).loggedIn) {
+      throw new AuthError("CONFIG_INVALID", "Cannot log in: an issuer and a client id are needed", {
+        hint: "pass --issuer and --client-id (or set LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
+      });
+    }
     // Settle `auto` first, so the credential lands in the store the profile records.
     const concrete = await new Auth(options).loginStore();
     const auth = new Auth({ ...options, store: concrete });

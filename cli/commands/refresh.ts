@@ -29,6 +29,7 @@ async function refreshFrom(
     throw new AuthError(
       "BAD_TOKEN_FILE",
       `Cannot refresh: token file "${file.path}" does not exist`,
+      { hint: "check the path; a logged-in profile writes one with `latchkey refresh > FILE`" },
     );
   }
   if (!current.refreshToken) {

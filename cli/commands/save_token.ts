@@ -17,6 +17,9 @@ import { expectPositionals, stringList, stringValue, usageError } from "../args.
 import type { Command, Context } from "../command.ts";
 import { readSecret } from "../stdin.ts";
 
+/** How to give `save-token` its token, shown when stdin held none. */
+const PIPE_HINT = "pipe it in: `… | latchkey save-token`, or run it on a terminal to paste it";
+
 /**
  * What was piped in: an OAuth token JSON object, or a bare token.
  *
@@ -66,7 +69,7 @@ other keys.`,
       type: "string",
       multiple: true,
       value: "ORIGIN",
-      description: "an API origin that gets the token (added to the profile's; repeatable)",
+      description: "an API origin that gets the token (added to the profile's)",
     },
   },
   examples: [
@@ -84,7 +87,7 @@ other keys.`,
       throw usageError("--api applies to a profile, not --file");
     }
     if (file !== undefined) {
-      const credential = parseTokenInput(await readSecret("token", ctx.out));
+      const credential = parseTokenInput(await readSecret("token", ctx.out, PIPE_HINT));
       const path = await saveToFile(file, key ?? "token", credential);
       ctx.out.info(`Saved the token in "${path}"`);
       if (ctx.json) ctx.out.json({ path });
@@ -103,7 +106,7 @@ other keys.`,
  * @returns The exit code.
  */
 export async function saveProfileToken(ctx: Context, api: readonly string[]): Promise<number> {
-  const credential = parseTokenInput(await readSecret("token", ctx.out));
+  const credential = parseTokenInput(await readSecret("token", ctx.out, PIPE_HINT));
   // an Auth given the origins checks and normalises them before anything is saved
   const auth = new Auth({ profile: ctx.profile, ...(api.length ? { apiOrigins: [...api] } : {}) });
   const status = await auth.status();

@@ -7,6 +7,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { redisTest, startRedis } from "../fleet/redis_server.ts";
 import { newStoreKey } from "../fleet/helpers.ts";
+import { serviceLogin } from "./steps.ts";
 
 async function oneLoginTwoMachines(store: "kv" | "redis", location: Record<string, string>) {
   const secret = canary("client-secret");
@@ -22,19 +23,7 @@ async function oneLoginTwoMachines(store: "kv" | "redis", location: Record<strin
   const secrets = [secret, shared.LATCHKEY_STORE_KEY];
 
   await using first = await makeHome();
-  const login = await runCli(first, [
-    "login",
-    "--flow",
-    "client_credentials",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "svc",
-    "--api",
-    provider.issuer,
-    "--store",
-    store,
-  ], { env: { ...shared, LATCHKEY_CLIENT_SECRET: secret }, secrets });
+  const login = await serviceLogin(first, provider.issuer, secret, store, shared, secrets);
   assertEquals(login.code, 0, show(login));
 
   await using second = await makeHome();

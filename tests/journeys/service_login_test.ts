@@ -6,6 +6,7 @@ import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { canary, type Home, makeHome, runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
+import { realHome, serviceLogin } from "./steps.ts";
 
 /** A provider with one confidential service client whose secret is a canary. */
 async function serviceProvider(secret: string, accessTokenTtl = 2) {
@@ -32,19 +33,7 @@ async function serviceLoginLasts(
   const secret = canary("client-secret");
   await using provider = await serviceProvider(secret);
   const secrets = [secret];
-  const login = await runCli(home, [
-    "login",
-    "--flow",
-    "client_credentials",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "svc",
-    "--api",
-    provider.issuer,
-    "--store",
-    store,
-  ], { env: { ...env, LATCHKEY_CLIENT_SECRET: secret }, secrets });
+  const login = await serviceLogin(home, provider.issuer, secret, store, env, secrets);
   assertEquals(login.code, 0, show(login));
 
   // A new process, and the secret is gone from the environment.
@@ -85,12 +74,7 @@ realTest(
   120_000,
   async () => {
     await using home = await makeHome();
-    await using service = await startSecretService({
-      path: home.dir,
-      configDir: `${home.config}/latchkey`,
-      env: { HOME: home.dir, XDG_CONFIG_HOME: home.config },
-      async [Symbol.asyncDispose]() {},
-    });
+    await using service = await startSecretService(realHome(home));
     await serviceLoginLasts(home, "keyring", {
       DBUS_SESSION_BUS_ADDRESS: service.env.DBUS_SESSION_BUS_ADDRESS!,
     });

@@ -2,7 +2,9 @@
 // separate process with a fresh HOME and only the environment that step has.
 import { startMockProvider } from "../../testing.ts";
 import { assertEquals } from "../assert.ts";
-import { canary, DENO, makeHome, ROOT, runCli, show } from "../cli/helpers.ts";
+import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
+import { runProgram } from "./program.ts";
+import { serviceLogin } from "./steps.ts";
 
 Deno.test("README Where a credential comes from: a .env in the working folder is read, and the real environment wins over it", async () => {
   await using home = await makeHome();
@@ -33,38 +35,17 @@ Deno.test("README Use it from code: a program's new Auth() uses the login the CL
     }],
   });
   await using home = await makeHome();
-  const login = await runCli(home, [
-    "login",
-    "--flow",
-    "client_credentials",
-    "--issuer",
-    provider.issuer,
-    "--client-id",
-    "svc",
-    "--api",
-    provider.issuer,
-    "--store",
-    "file",
-  ], { env: { LATCHKEY_CLIENT_SECRET: secret }, secrets: [secret] });
+  const login = await serviceLogin(home, provider.issuer, secret, "file");
   assertEquals(login.code, 0, show(login));
 
   // The user's program: its own process, the README's two lines, no secret in its environment.
   const program = `
-    import { Auth } from ${JSON.stringify(`file://${ROOT}mod.ts`)};
+    import { Auth } from "{{ROOT}}mod.ts";
     const auth = new Auth();
     const res = await auth.fetch(${JSON.stringify(`${provider.issuer}/api/whoami`)});
     console.log(res.status, (await res.json()).sub, (await auth.status()).source);
   `;
-  const out = await new Deno.Command(DENO, {
-    args: ["eval", "-q", "--config", `${ROOT}deno.json`, program],
-    cwd: home.cwd,
-    clearEnv: true,
-    env: home.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  assertEquals(stdout.trim(), "200 svc file", stderr);
-  assertEquals(stdout.includes(secret) || stderr.includes(secret), false);
+  const ran = await runProgram(home, program, { secrets: [secret] });
+  assertEquals(ran.stdout.trim(), "200 svc file", ran.stderr);
+  assertEquals(ran.stdout.includes(secret), false);
 });

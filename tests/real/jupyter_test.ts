@@ -4,38 +4,18 @@ import { join } from "node:path";
 import { FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { childEnv, realTest, ROOT, tempHome } from "./helpers.ts";
 import {
-  childEnv,
-  programs,
-  PYTHON,
-  pythonModules,
-  realTest,
-  ROOT,
-  run,
-  tempHome,
-} from "./helpers.ts";
-
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-  ename?: string;
-  evalue?: string;
-}
-
-interface Cell {
-  id: string;
-  cell_type: string;
-  outputs?: Output[];
-}
-
-const join2 = (value: string | string[] | undefined) =>
-  Array.isArray(value) ? value.join("") : value ?? "";
+  type Cell,
+  executeNotebook,
+  installDenoKernel,
+  joinText as join2,
+  NOTEBOOK_PARTS,
+} from "./notebook.ts";
 
 realTest(
   "examples/notebook.ipynb signs in with the device flow as rich output and calls the API (Deno kernel, nbconvert)",
-  [programs(PYTHON, "xdg-open"), pythonModules("nbconvert", "nbclient", "jupyter_client")],
+  NOTEBOOK_PARTS,
   240_000,
   async (t) => {
     await using home = await tempHome();
@@ -55,12 +35,7 @@ realTest(
     });
 
     await t.step("deno jupyter --install puts the kernelspec in the throwaway HOME", async () => {
-      const installed = await run(Deno.execPath(), ["jupyter", "--install", "--force"], { env });
-      assertEquals(installed.code, 0, installed.stderr);
-      const spec = join(home.env.XDG_DATA_HOME!, "jupyter", "kernels", "deno", "kernel.json");
-      const argv: string[] = JSON.parse(await Deno.readTextFile(spec)).argv;
-      assertEquals(await Deno.realPath(argv[0]!), await Deno.realPath(Deno.execPath()));
-      assertEquals(argv.slice(1, 3), ["jupyter", "--kernel"]);
+      await installDenoKernel(env);
     });
 
     // The person: waits for the opened link, then approves its code through the mock's hook.
@@ -83,35 +58,15 @@ realTest(
     })();
 
     const out = join(home.path, "out");
-    let executed: { cells: Cell[] } | undefined;
+    let executed: { cells: Cell[]; text: string } | undefined;
     let text = "";
     await t.step("nbconvert executes every cell without an error", async () => {
       try {
-        const ran = await run(PYTHON, [
-          "-m",
-          "nbconvert",
-          "--to",
-          "notebook",
-          "--execute",
-          "--ExecutePreprocessor.timeout=120",
-          // After a cell's reply, nbclient waits for the cell's output (until the kernel says
-          // idle) only 4 s by default, then drops what is still to come and goes on: under load
-          // the API cell came back empty. Wait for it up to 60 s, and fail loudly past that.
-          "--ExecutePreprocessor.iopub_timeout=60",
-          "--ExecutePreprocessor.raise_on_iopub_timeout=True",
-          "--ExecutePreprocessor.kernel_name=deno",
-          "--output-dir",
-          out,
-          "--output",
-          "executed",
-          join(ROOT, "examples", "notebook.ipynb"),
-        ], { env, timeoutMs: 200_000 });
-        assertEquals(ran.code, 0, ran.stderr.slice(-4000));
+        executed = await executeNotebook(join(ROOT, "examples", "notebook.ipynb"), out, env);
       } finally {
         stop.abort();
       }
-      text = await Deno.readTextFile(join(out, "executed.ipynb"));
-      executed = JSON.parse(text);
+      text = executed!.text;
       // A compact record of what each cell showed (the mock's throwaway tokens only).
       for (const cell of executed!.cells.filter((c) => c.cell_type === "code")) {
         for (const o of cell.outputs ?? []) {
