@@ -14,8 +14,12 @@
  * ```ts
  * import { cave, descarteslabs } from "@latchkey/latchkey/presets";
  * const auth = new cave.AuthClient({ token: "abcdef1234567890" });
- * console.assert((await auth.token()) === "abcdef1234567890");
- * console.assert(new descarteslabs.Auth().domain === "https://accounts.descarteslabs.com");
+ * if (!((await auth.token()) === "abcdef1234567890")) {
+ *   throw new Error("Expected (await auth.token()) === \"abcdef1234567890\"");
+ * }
+ * if (!(new descarteslabs.Auth().domain === "https://accounts.descarteslabs.com")) {
+ *   throw new Error("Expected new descarteslabs.Auth().domain === \"https://accounts.descartes…");
+ * }
  * ```
  *
  * @module

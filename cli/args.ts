@@ -125,7 +125,9 @@ function optionName(token: string): string {
  * ```ts
  * import { splitCommand } from "./args.ts";
  * const { command, rest } = splitCommand(["--profile", "work", "-q", "status", "--json"]);
- * console.assert(command === "status" && rest.join(" ") === "--profile work -q --json");
+ * if (!(command === "status" && rest.join(" ") === "--profile work -q --json")) {
+ *   throw new Error("Expected command === \"status\" && rest.join(\" \") === \"--profile work…");
+ * }
  * ```
  */
 export function splitCommand(argv: readonly string[]): { command?: string; rest: string[] } {

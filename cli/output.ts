@@ -53,7 +53,9 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
  * @example
  * ```ts
  * import { formatDuration } from "./output.ts";
- * console.assert(formatDuration(3700) === "1 h 1 min");
+ * if (!(formatDuration(3700) === "1 h 1 min")) {
+ *   throw new Error("Expected formatDuration(3700) === \"1 h 1 min\"");
+ * }
  * ```
  */
 export function formatDuration(seconds: number): string {

@@ -49,7 +49,9 @@ export interface LatchkeyConfig {
  * ```ts
  * import { configPath } from "./config.ts";
  * Deno.env.set("XDG_CONFIG_HOME", "/tmp/example-config");
- * console.assert(configPath() === "/tmp/example-config/latchkey/config.json");
+ * if (!(configPath() === "/tmp/example-config/latchkey/config.json")) {
+ *   throw new Error("Expected configPath() === \"/tmp/example-config/latchkey/config.json\"");
+ * }
  * ```
  */
 export function configPath(): string {
@@ -66,7 +68,9 @@ export function configPath(): string {
  * ```ts
  * import { readConfig } from "@latchkey/latchkey";
  * const config = await readConfig();
- * console.assert(typeof config.profiles === "object");
+ * if (!(typeof config.profiles === "object")) {
+ *   throw new Error("Expected typeof config.profiles === \"object\"");
+ * }
  * ```
  */
 export async function readConfig(): Promise<LatchkeyConfig> {
@@ -115,7 +119,9 @@ async function updateConfig(change: (config: LatchkeyConfig) => void): Promise<v
  * import { readConfig, saveProfile } from "@latchkey/latchkey";
  * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
  * await saveProfile("work", { issuer: "https://id.example.org", clientId: "cli" });
- * console.assert((await readConfig()).profiles.work?.clientId === "cli");
+ * if (!((await readConfig()).profiles.work?.clientId === "cli")) {
+ *   throw new Error("Expected (await readConfig()).profiles.work?.clientId === \"cli\"");
+ * }
  * ```
  */
 export async function saveProfile(name: string, profile: Profile): Promise<void> {
@@ -140,7 +146,9 @@ export async function saveProfile(name: string, profile: Profile): Promise<void>
  * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
  * await saveProfile("old", { issuer: "https://id.example.org" });
  * await removeProfile("old");
- * console.assert(!("old" in (await readConfig()).profiles));
+ * if (!(!("old" in (await readConfig()).profiles))) {
+ *   throw new Error("Expected !(\"old\" in (await readConfig()).profiles)");
+ * }
  * ```
  */
 export async function removeProfile(name: string): Promise<void> {
@@ -162,7 +170,9 @@ export async function removeProfile(name: string): Promise<void> {
  * Deno.env.set("XDG_CONFIG_HOME", await Deno.makeTempDir());
  * await saveProfile("work", { issuer: "https://id.example.org", clientId: "cli" });
  * await setDefaultProfile("work");
- * console.assert((await readConfig()).default === "work");
+ * if (!((await readConfig()).default === "work")) {
+ *   throw new Error("Expected (await readConfig()).default === \"work\"");
+ * }
  * ```
  */
 export async function setDefaultProfile(name: string): Promise<void> {

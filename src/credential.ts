@@ -63,8 +63,12 @@ function secret(value: string | Secret | undefined): Secret | undefined {
  * ```ts
  * import { Credential } from "@latchkey/latchkey";
  * const c = new Credential({ accessToken: "opaque", issuedAt: 1000, expiresAt: 1600 });
- * console.assert(c.leeway() === 300 && c.needsRefresh(undefined, 1300) && !c.isExpired(1300));
- * console.assert(!JSON.stringify(c).includes("opaque"));
+ * if (!(c.leeway() === 300 && c.needsRefresh(undefined, 1300) && !c.isExpired(1300))) {
+ *   throw new Error("Expected c.leeway() === 300 && c.needsRefresh(undefined, 1300) && !c.isExp…");
+ * }
+ * if (!(!JSON.stringify(c).includes("opaque"))) {
+ *   throw new Error("Expected !JSON.stringify(c).includes(\"opaque\")");
+ * }
  * ```
  */
 export class Credential {
@@ -234,7 +238,9 @@ export class Credential {
  * ```ts
  * import { Credential, credentialToTokenJson } from "@latchkey/latchkey";
  * const json = credentialToTokenJson(new Credential({ accessToken: "t", refreshToken: "r", expiresAt: 2e9 }));
- * console.assert(json.access_token === "t" && json.refresh_token === "r" && json.expires_at === 2e9);
+ * if (!(json.access_token === "t" && json.refresh_token === "r" && json.expires_at === 2e9)) {
+ *   throw new Error("Expected json.access_token === \"t\" && json.refresh_token === \"r\" && js…");
+ * }
  * ```
  */
 export function credentialToTokenJson(credential: Credential): Record<string, unknown> {
@@ -273,7 +279,9 @@ function millis(seconds: number): number {
  * ```ts
  * import { credentialFromTokenJson } from "@latchkey/latchkey";
  * const c = credentialFromTokenJson({ access_token: "t", expires_in: 3600 }, 1000);
- * console.assert(c.expiresAt === 4600 && c.issuedAt === 1000);
+ * if (!(c.expiresAt === 4600 && c.issuedAt === 1000)) {
+ *   throw new Error("Expected c.expiresAt === 4600 && c.issuedAt === 1000");
+ * }
  * ```
  */
 export function credentialFromTokenJson(

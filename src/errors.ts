@@ -59,7 +59,9 @@ export interface AuthErrorOptions {
  * ```ts
  * import { AuthError } from "@latchkey/latchkey";
  * const err = new AuthError("BAD_TOKEN_FILE", 'Cannot read token file: "t.json" is not JSON');
- * console.assert(err instanceof Error && err.code === "BAD_TOKEN_FILE");
+ * if (!(err instanceof Error && err.code === "BAD_TOKEN_FILE")) {
+ *   throw new Error("Expected err instanceof Error && err.code === \"BAD_TOKEN_FILE\"");
+ * }
  * ```
  */
 export class AuthError extends Error {
@@ -93,7 +95,9 @@ export class AuthError extends Error {
  * ```ts
  * import { AuthError, LoginRequiredError } from "@latchkey/latchkey";
  * const err = new LoginRequiredError("No credential for profile \"default\"");
- * console.assert(err instanceof AuthError && err.code === "LOGIN_REQUIRED");
+ * if (!(err instanceof AuthError && err.code === "LOGIN_REQUIRED")) {
+ *   throw new Error("Expected err instanceof AuthError && err.code === \"LOGIN_REQUIRED\"");
+ * }
  * ```
  */
 export class LoginRequiredError extends AuthError {
@@ -119,7 +123,7 @@ export class LoginRequiredError extends AuthError {
  * ```ts
  * import { TokenExpiredError } from "@latchkey/latchkey";
  * const err = new TokenExpiredError("Access token expired at 2026-01-01T00:00:00.000Z");
- * console.assert(err.code === "TOKEN_EXPIRED");
+ * if (!(err.code === "TOKEN_EXPIRED")) throw new Error("Expected err.code === \"TOKEN_EXPIRED\"");
  * ```
  */
 export class TokenExpiredError extends AuthError {
@@ -154,7 +158,9 @@ export interface OAuthErrorOptions extends AuthErrorOptions {
  * ```ts
  * import { OAuthError } from "@latchkey/latchkey";
  * const err = new OAuthError("Cannot refresh token", { error: "invalid_grant", status: 400 });
- * console.assert(err.error === "invalid_grant" && err.code === "OAUTH_ERROR");
+ * if (!(err.error === "invalid_grant" && err.code === "OAUTH_ERROR")) {
+ *   throw new Error("Expected err.error === \"invalid_grant\" && err.code === \"OAUTH_ERROR\"");
+ * }
  * ```
  */
 export class OAuthError extends AuthError {

@@ -63,8 +63,12 @@ function decodePart(part: string): Record<string, unknown> | undefined {
  * import { decodeJwt } from "./jwt.ts";
  * const enc = (o: object) => new TextEncoder().encode(JSON.stringify(o)).toBase64({ alphabet: "base64url", omitPadding: true });
  * const jwt = `${enc({ alg: "none" })}.${enc({ sub: "alice", exp: 2000000000 })}.`;
- * console.assert(decodeJwt(jwt)?.payload.sub === "alice");
- * console.assert(decodeJwt("opaque-token") === undefined);
+ * if (!(decodeJwt(jwt)?.payload.sub === "alice")) {
+ *   throw new Error("Expected decodeJwt(jwt)?.payload.sub === \"alice\"");
+ * }
+ * if (!(decodeJwt("opaque-token") === undefined)) {
+ *   throw new Error("Expected decodeJwt(\"opaque-token\") === undefined");
+ * }
  * ```
  */
 export function decodeJwt(token: string): DecodedJwt | undefined {

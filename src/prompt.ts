@@ -51,7 +51,7 @@ function escapeHtml(text: string): string {
  * ```ts
  * import { promptText } from "@latchkey/latchkey";
  * const text = promptText({ kind: "device", verificationUri: "https://id.example.org/device", userCode: "WDJB-MJHT", verificationUriComplete: undefined, expiresIn: 600 });
- * console.assert(text.includes("WDJB-MJHT"));
+ * if (!(text.includes("WDJB-MJHT"))) throw new Error("Expected text.includes(\"WDJB-MJHT\")");
  * ```
  */
 export function promptText(prompt: LoginPrompt): string {

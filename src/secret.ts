@@ -22,8 +22,10 @@ const known = new Set<string>();
  * ```ts
  * import { Secret } from "@latchkey/latchkey";
  * const s = new Secret("hunter2");
- * console.assert(`${s}` === "***" && JSON.stringify({ s }) === '{"s":"***"}');
- * console.assert(s.reveal() === "hunter2");
+ * if (!(`${s}` === "***" && JSON.stringify({ s }) === '{"s":"***"}')) {
+ *   throw new Error("Expected `${s}` === \"***\" && JSON.stringify({ s }) === '{\"s\":\"***\"}'");
+ * }
+ * if (!(s.reveal() === "hunter2")) throw new Error("Expected s.reveal() === \"hunter2\"");
  * ```
  */
 export class Secret {
@@ -123,7 +125,9 @@ export class Secret {
  * ```ts
  * import { Secret } from "@latchkey/latchkey";
  * import { redact } from "./secret.ts";
- * console.assert(redact("token abcd1234 refused", [new Secret("abcd1234")]) === "token *** refused");
+ * if (!(redact("token abcd1234 refused", [new Secret("abcd1234")]) === "token *** refused")) {
+ *   throw new Error("Expected redact(\"token abcd1234 refused\", [new Secret(\"abcd1234\")])…");
+ * }
  * ```
  */
 export function redact(text: string, secrets: Iterable<Secret | string | undefined>): string {

@@ -35,7 +35,7 @@ export interface BackoffOptions {
  * ```ts
  * import { backoffDelay } from "./retry.ts";
  * const d = backoffDelay(3, { baseMs: 100, capMs: 10_000 });
- * console.assert(d >= 0 && d <= 800);
+ * if (!(d >= 0 && d <= 800)) throw new Error("Expected d >= 0 && d <= 800");
  * ```
  */
 export function backoffDelay(
@@ -60,8 +60,12 @@ export function backoffDelay(
  * @example
  * ```ts
  * import { parseRetryAfter } from "./retry.ts";
- * console.assert(parseRetryAfter("2") === 2000);
- * console.assert(parseRetryAfter("soon") === undefined);
+ * if (!(parseRetryAfter("2") === 2000)) {
+ *   throw new Error("Expected parseRetryAfter(\"2\") === 2000");
+ * }
+ * if (!(parseRetryAfter("soon") === undefined)) {
+ *   throw new Error("Expected parseRetryAfter(\"soon\") === undefined");
+ * }
  * ```
  */
 export function parseRetryAfter(

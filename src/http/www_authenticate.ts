@@ -24,7 +24,9 @@ export interface Challenge {
  * ```ts
  * import { parseWwwAuthenticate } from "./www_authenticate.ts";
  * const [c] = parseWwwAuthenticate('Bearer realm="api", error="invalid_token"');
- * console.assert(c?.scheme === "bearer" && c.params.error === "invalid_token");
+ * if (!(c?.scheme === "bearer" && c.params.error === "invalid_token")) {
+ *   throw new Error("Expected c?.scheme === \"bearer\" && c.params.error === \"invalid_token\"");
+ * }
  * ```
  */
 export function parseWwwAuthenticate(header: string | null | undefined): Challenge[] {

@@ -87,9 +87,15 @@ export interface ClientRequestInit extends RequestInit {
  *   },
  * });
  * await (await client.get("/api/endpoint")).json();
- * console.assert(seen[0]!.url === "https://api.example.org/api/endpoint");
- * console.assert(seen[0]!.headers.get("user-agent") === "my-app/1.0");
- * console.assert(seen[0]!.headers.get("authorization") === "Bearer k3y");
+ * if (!(seen[0]!.url === "https://api.example.org/api/endpoint")) {
+ *   throw new Error("Expected seen[0]!.url === \"https://api.example.org/api/endpoint\"");
+ * }
+ * if (!(seen[0]!.headers.get("user-agent") === "my-app/1.0")) {
+ *   throw new Error("Expected seen[0]!.headers.get(\"user-agent\") === \"my-app/1.0\"");
+ * }
+ * if (!(seen[0]!.headers.get("authorization") === "Bearer k3y")) {
+ *   throw new Error("Expected seen[0]!.headers.get(\"authorization\") === \"Bearer k3y\"");
+ * }
  * ```
  */
 export class BaseClient {
@@ -261,7 +267,9 @@ export class BaseClient {
  * ```ts
  * import { anaconda } from "@latchkey/latchkey/presets";
  * const Client = anaconda.clientFactory("my-app/1.0");
- * console.assert(Client.userAgent === "my-app/1.0" && new Client() instanceof anaconda.BaseClient);
+ * if (!(Client.userAgent === "my-app/1.0" && new Client() instanceof anaconda.BaseClient)) {
+ *   throw new Error("Expected Client.userAgent === \"my-app/1.0\" && new Client() instanceof an…");
+ * }
  * ```
  */
 export function clientFactory(userAgent: string, apiVersion?: string): typeof BaseClient {

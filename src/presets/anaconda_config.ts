@@ -88,7 +88,9 @@ export interface Config {
  * ```ts
  * import { anaconda } from "@latchkey/latchkey/presets";
  * const config = await anaconda.loadConfig({ dotenv: false, domain: "id.example.org" });
- * console.assert(config.authUrl === "https://id.example.org" && config.authDomain === "id.example.org");
+ * if (!(config.authUrl === "https://id.example.org" && config.authDomain === "id.example.org")) {
+ *   throw new Error("Expected config.authUrl === \"https://id.example.org\" && config.authDom…");
+ * }
  * ```
  */
 export async function loadConfig(options: ConfigOptions = {}): Promise<Config> {
@@ -199,7 +201,9 @@ export async function readTokenInfo(
  * ```ts
  * import { anaconda } from "@latchkey/latchkey/presets";
  * const keyring = new anaconda.FileKeyring(`${await Deno.makeTempDir()}/keyring`);
- * console.assert((await anaconda.loadTokenInfo({ keyring, dotenv: false })) === undefined);
+ * if (!((await anaconda.loadTokenInfo({ keyring, dotenv: false })) === undefined)) {
+ *   throw new Error("Expected (await anaconda.loadTokenInfo({ keyring, dotenv: false })) === un…");
+ * }
  * ```
  */
 export async function loadTokenInfo(options: KeyOptions = {}): Promise<TokenInfo | undefined> {

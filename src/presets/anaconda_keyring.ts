@@ -54,8 +54,14 @@ export interface Keyring {
  * const dir = await Deno.makeTempDir();
  * const keyring = new anaconda.FileKeyring(`${dir}/keyring`);
  * await keyring.set("Anaconda Cloud", "id.anaconda.cloud", "c2VjcmV0");
- * console.assert(await Deno.readTextFile(`${dir}/keyring`) === '{"Anaconda Cloud": {"id.anaconda.cloud": "c2VjcmV0"}}');
- * console.assert((await keyring.get("Anaconda Cloud", "id.anaconda.cloud")) === "c2VjcmV0");
+ * if (!(
+ *   await Deno.readTextFile(`${dir}/keyring`) === '{"Anaconda Cloud": {"id.anaconda.cloud": "c2VjcmV0"}}'
+ * )) {
+ *   throw new Error("Expected await Deno.readTextFile(`${dir}/keyring`) === '{\"Anaconda C…");
+ * }
+ * if (!((await keyring.get("Anaconda Cloud", "id.anaconda.cloud")) === "c2VjcmV0")) {
+ *   throw new Error("Expected (await keyring.get(\"Anaconda Cloud\", \"id.anaconda.cloud\"))…");
+ * }
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -325,7 +325,9 @@ export async function login(options: LoginOptions = {}): Promise<boolean> {
  * ```ts
  * import { anaconda } from "@latchkey/latchkey/presets";
  * const keyring = new anaconda.FileKeyring(`${await Deno.makeTempDir()}/keyring`);
- * console.assert((await anaconda.logout({ keyring, dotenv: false })) === false);
+ * if (!((await anaconda.logout({ keyring, dotenv: false })) === false)) {
+ *   throw new Error("Expected (await anaconda.logout({ keyring, dotenv: false })) === false");
+ * }
  * ```
  */
 export async function logout(options: KeyOptions = {}): Promise<boolean> {

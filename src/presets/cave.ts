@@ -11,10 +11,16 @@
  * const home = await Deno.makeTempDir();
  * const file = `${home}/cave-secret.json`;
  * const auth = new cave.AuthClient({ tokenFile: file });
- * console.assert((await auth.token()) === undefined);
+ * if (!((await auth.token()) === undefined)) {
+ *   throw new Error("Expected (await auth.token()) === undefined");
+ * }
  * await auth.saveToken("abcdef1234567890");
- * console.assert((await new cave.AuthClient({ tokenFile: file }).token()) === "abcdef1234567890");
- * console.assert(await Deno.readTextFile(file) === '{"token": "abcdef1234567890"}');
+ * if (!((await new cave.AuthClient({ tokenFile: file }).token()) === "abcdef1234567890")) {
+ *   throw new Error("Expected (await new cave.AuthClient({ tokenFile: file }).token()) === \"a…");
+ * }
+ * if (!(await Deno.readTextFile(file) === '{"token": "abcdef1234567890"}')) {
+ *   throw new Error("Expected await Deno.readTextFile(file) === '{\"token\": \"abcdef123456789…");
+ * }
  * await Deno.remove(home, { recursive: true });
  * ```
  *
@@ -65,8 +71,12 @@ Warning! Creating a new token by finishing step 2 will invalidate the previous t
  * ```ts
  * import { cave } from "@latchkey/latchkey/presets";
  * const auth = new cave.AuthClient({ token: "another_fake_token_678" });
- * console.assert((await auth.token()) === "another_fake_token_678");
- * console.assert((await auth.requestHeader()).Authorization === "Bearer another_fake_token_678");
+ * if (!((await auth.token()) === "another_fake_token_678")) {
+ *   throw new Error("Expected (await auth.token()) === \"another_fake_token_678\"");
+ * }
+ * if (!((await auth.requestHeader()).Authorization === "Bearer another_fake_token_678")) {
+ *   throw new Error("Expected (await auth.requestHeader()).Authorization === \"Bearer another_…");
+ * }
  * ```
  */
 export class AuthClient extends SecretFileClient {

@@ -12,7 +12,9 @@
  * const file = `${home}/chunkedgraph-secret.json`;
  * const auth = new chunkedgraph.AuthClient({ tokenFile: file });
  * await auth.saveToken("fake_token_123");
- * console.assert((await auth.token()) === "fake_token_123");
+ * if (!((await auth.token()) === "fake_token_123")) {
+ *   throw new Error("Expected (await auth.token()) === \"fake_token_123\"");
+ * }
  * await Deno.remove(home, { recursive: true });
  * ```
  *
@@ -61,7 +63,9 @@ Warning! Creating a new token by finishing step 2 will invalidate the previous t
  * ```ts
  * import { chunkedgraph } from "@latchkey/latchkey/presets";
  * const auth = new chunkedgraph.AuthClient({ token: "another_fake_token_678" });
- * console.assert((await auth.token()) === "another_fake_token_678");
+ * if (!((await auth.token()) === "another_fake_token_678")) {
+ *   throw new Error("Expected (await auth.token()) === \"another_fake_token_678\"");
+ * }
  * ```
  */
 export class AuthClient extends SecretFileClient {

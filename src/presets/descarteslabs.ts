@@ -12,8 +12,10 @@
  *   new TextEncoder().encode(JSON.stringify(o)).toBase64({ alphabet: "base64url", omitPadding: true });
  * const jwt = `${enc({ alg: "none" })}.${enc({ sub: "google-oauth2|123", exp: 4102444800 })}.`;
  * const auth = new descarteslabs.Auth({ jwtToken: jwt, tokenInfoPath: null });
- * console.assert((await auth.token()) === jwt);
- * console.assert((await auth.namespace()).length === 40);
+ * if (!((await auth.token()) === jwt)) throw new Error("Expected (await auth.token()) === jwt");
+ * if (!((await auth.namespace()).length === 40)) {
+ *   throw new Error("Expected (await auth.namespace()).length === 40");
+ * }
  * ```
  *
  * @module
@@ -129,7 +131,9 @@ export class Auth {
    * import { descarteslabs } from "@latchkey/latchkey/presets";
    * const auth = new descarteslabs.Auth({ tokenInfoPath: null });
    * descarteslabs.Auth.setDefaultAuth(auth);
-   * console.assert(descarteslabs.Auth.getDefaultAuth() === auth);
+   * if (!(descarteslabs.Auth.getDefaultAuth() === auth)) {
+   *   throw new Error("Expected descarteslabs.Auth.getDefaultAuth() === auth");
+   * }
    * descarteslabs.Auth.setDefaultAuth(undefined);
    * ```
    */

@@ -164,7 +164,9 @@ export async function readSecretToken(path: string, key: string): Promise<string
  * ```ts
  * import { cave } from "@latchkey/latchkey/presets";
  * const auth = new cave.AuthClient({ token: "abc" });
- * console.assert((await auth.token()) === "abc");
+ * if (!((await auth.token()) === "abc")) {
+ *   throw new Error("Expected (await auth.token()) === \"abc\"");
+ * }
  * ```
  */
 export class SecretFileClient {

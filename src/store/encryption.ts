@@ -126,7 +126,9 @@ async function keyId(raw: Uint8Array): Promise<string> {
  * import { importStoreKeys } from "./encryption.ts";
  * const text = crypto.getRandomValues(new Uint8Array(32)).toBase64();
  * const keys = await importStoreKeys(text);
- * console.assert(/^[0-9a-f]{8}$/.test(keys.current.id));
+ * if (!(/^[0-9a-f]{8}$/.test(keys.current.id))) {
+ *   throw new Error("Expected /^[0-9a-f]{8}$/.test(keys.current.id)");
+ * }
  * ```
  */
 export async function importStoreKeys(text: string): Promise<StoreKeyring> {

@@ -49,7 +49,9 @@ export interface FileStoreOptions {
  * const dir = await Deno.makeTempDir();
  * const store = new FileStore({ dir });
  * await store.write("default", new Credential({ accessToken: "t", expiresAt: 2e9 }));
- * console.assert((await Deno.stat(`${dir}/default.json`)).mode! % 0o1000 === 0o600);
+ * if (!((await Deno.stat(`${dir}/default.json`)).mode! % 0o1000 === 0o600)) {
+ *   throw new Error("Expected (await Deno.stat(`${dir}/default.json`)).mode! % 0o1000 === 0o600");
+ * }
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -17,7 +17,9 @@ import type { CredentialStore } from "./types.ts";
  * import { Credential, MemoryStore } from "@latchkey/latchkey";
  * const store = new MemoryStore();
  * await store.write("default", new Credential({ accessToken: "t" }));
- * console.assert((await store.read("default"))?.accessToken?.reveal() === "t");
+ * if (!((await store.read("default"))?.accessToken?.reveal() === "t")) {
+ *   throw new Error("Expected (await store.read(\"default\"))?.accessToken?.reveal() === \"t\"");
+ * }
  * ```
  */
 export class MemoryStore implements CredentialStore {

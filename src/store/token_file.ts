@@ -68,7 +68,9 @@ export interface TokenFileStoreOptions {
  * await Deno.chmod(path, 0o600);
  * const store = new TokenFileStore(path);
  * await store.write("", new Credential({ accessToken: "new" }));
- * console.assert(JSON.parse(await Deno.readTextFile(path)).server === "x");
+ * if (!(JSON.parse(await Deno.readTextFile(path)).server === "x")) {
+ *   throw new Error("Expected JSON.parse(await Deno.readTextFile(path)).server === \"x\"");
+ * }
  * await Deno.remove(path);
  * ```
  */

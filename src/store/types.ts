@@ -39,7 +39,9 @@ export interface DeleteOptions {
  * ```ts
  * import { type CredentialStore, MemoryStore } from "@latchkey/latchkey";
  * const store: CredentialStore = new MemoryStore();
- * console.assert((await store.read("default")) === undefined);
+ * if (!((await store.read("default")) === undefined)) {
+ *   throw new Error("Expected (await store.read(\"default\")) === undefined");
+ * }
  * ```
  */
 export interface CredentialStore {
