@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AuthError, LoginRequiredError } from "./errors.ts";
+import { LoginRequiredError } from "./errors.ts";
 import {
   backoffDelay,
   type BackoffOptions,
@@ -379,34 +379,4 @@ function refusalReason(header: string | null, token: string): string {
     token.includes(error)
   ) return "";
   return `: the server said "${error}"`;
-}
-
-/**
- * Throws `ORIGIN_NOT_ALLOWED` unless the URL's origin is one of the API
- * origins (the CLI's `fetch` refuses anything else before sending).
- *
- * @param url The URL.
- * @param apiOrigins The allowed origins.
- *
- * @example
- * ```ts
- * import { AuthError } from "@latchkey/latchkey";
- * import { assertAllowedOrigin } from "./fetch.ts";
- * assertAllowedOrigin(new URL("https://api.example.org/v1"), ["https://api.example.org"]);
- * try {
- *   assertAllowedOrigin(new URL("https://evil.example/"), ["https://api.example.org"]);
- *   throw new Error("expected a refusal");
- * } catch (error) {
- *   if (!(error instanceof AuthError && error.code === "ORIGIN_NOT_ALLOWED")) throw error;
- * }
- * ```
- */
-export function assertAllowedOrigin(url: URL, apiOrigins: readonly string[]): void {
-  if (!apiOrigins.includes(url.origin)) {
-    throw new AuthError(
-      "ORIGIN_NOT_ALLOWED",
-      `Refusing to send a token to "${url.origin}": not one of the profile's API origins`,
-      { hint: "add it with `latchkey login --api ORIGIN`" },
-    );
-  }
 }

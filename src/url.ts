@@ -1,5 +1,6 @@
 /**
- * URL rules: `http:` only on loopback, everything else `https:`.
+ * URL rules: `http:` only on loopback, everything else `https:`; a token
+ * only for one of the profile's API origins.
  *
  * @module
  */
@@ -62,4 +63,34 @@ export function normalizeIssuer(value: string): string {
  */
 export function normalizeOrigin(value: string): string {
   return secureUrl(value, "API origin").origin;
+}
+
+/**
+ * Throws `ORIGIN_NOT_ALLOWED` unless the URL's origin is one of the API
+ * origins (the CLI's `fetch` refuses anything else before sending).
+ *
+ * @param url The URL.
+ * @param apiOrigins The allowed origins.
+ *
+ * @example
+ * ```ts
+ * import { AuthError } from "@latchkey/latchkey";
+ * import { assertAllowedOrigin } from "./url.ts";
+ * assertAllowedOrigin(new URL("https://api.example.org/v1"), ["https://api.example.org"]);
+ * try {
+ *   assertAllowedOrigin(new URL("https://evil.example/"), ["https://api.example.org"]);
+ *   throw new Error("expected a refusal");
+ * } catch (error) {
+ *   if (!(error instanceof AuthError && error.code === "ORIGIN_NOT_ALLOWED")) throw error;
+ * }
+ * ```
+ */
+export function assertAllowedOrigin(url: URL, apiOrigins: readonly string[]): void {
+  if (!apiOrigins.includes(url.origin)) {
+    throw new AuthError(
+      "ORIGIN_NOT_ALLOWED",
+      `Refusing to send a token to "${url.origin}": not one of the profile's API origins`,
+      { hint: "add it with `latchkey login --api ORIGIN`" },
+    );
+  }
 }

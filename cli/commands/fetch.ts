@@ -6,7 +6,7 @@
  */
 
 import { Auth, AuthError } from "../../mod.ts";
-import { assertAllowedOrigin } from "../../src/fetch.ts";
+import { assertAllowedOrigin } from "../../src/url.ts";
 import { expectPositionals, stringList, stringValue, usageError } from "../args.ts";
 import type { Command } from "../command.ts";
 import { readStdinBytes } from "../stdin.ts";

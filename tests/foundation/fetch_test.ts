@@ -9,7 +9,8 @@ import { Hono } from "hono";
 import { Auth } from "../../src/auth.ts";
 import { Credential } from "../../src/credential.ts";
 import { AuthError, LoginRequiredError } from "../../src/errors.ts";
-import { assertAllowedOrigin, type AuthFetchOptions, createAuthFetch } from "../../src/fetch.ts";
+import { type AuthFetchOptions, createAuthFetch } from "../../src/fetch.ts";
+import { assertAllowedOrigin } from "../../src/url.ts";
 import type { Renewer } from "../../src/session.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import {

@@ -8,7 +8,7 @@
 
 import { assertEquals, assertRejectsWith, assertThrowsWith } from "../assert.ts";
 import { Auth, AuthError } from "../../mod.ts";
-import { assertAllowedOrigin } from "../../src/fetch.ts";
+import { assertAllowedOrigin } from "../../src/url.ts";
 import { isLoopback, normalizeIssuer, normalizeOrigin, secureUrl } from "../../src/url.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
