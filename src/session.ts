@@ -26,6 +26,11 @@ export interface Renewer {
    * carried over by the session.
    */
   renew(credential: Credential | undefined, signal?: AbortSignal): Promise<Credential>;
+  /**
+   * When `canRenew` is `false` and there is no credential at all: what is
+   * missing to get one, for the `LoginRequiredError` (e.g. no issuer is set).
+   */
+  missing?(credential: Credential | undefined): { reason: string; hint: string } | undefined;
 }
 
 /** Options of {@linkcode Session}. */
@@ -274,11 +279,15 @@ export class Session {
           } and cannot be refreshed`,
         );
       }
-      throw new LoginRequiredError(
-        current?.accessToken
-          ? "The access token was rejected and cannot be renewed"
-          : "No credential found",
-      );
+      if (current?.accessToken) {
+        throw new LoginRequiredError("The access token was rejected and cannot be renewed");
+      }
+      const missing = renewer?.missing?.(current ?? this.#options.seed);
+      throw missing
+        ? new LoginRequiredError(`No credential found, and ${missing.reason}`, {
+          hint: missing.hint,
+        })
+        : new LoginRequiredError("No credential found");
     }
     try {
       return await this.#renewLocked(request, renewer, current);

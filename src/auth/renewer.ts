@@ -108,6 +108,18 @@ export function renewerFor(
   // A service login keeps its secret with the credential; one given on every call does not.
   const secretOf = (c: Credential | undefined) => clientSecret ?? c?.clientSecret;
   return {
+    missing: (c) => {
+      const issuer = issuerOf(c) !== undefined;
+      const client = clientIdOf(c) !== undefined;
+      if (issuer && client) return undefined;
+      return {
+        reason: !issuer && !client
+          ? "neither an issuer nor a client id is set to get one with"
+          : `no ${issuer ? "client id" : "issuer"} is set to get one with`,
+        hint: "log in once: `latchkey login --issuer URL --client-id ID`; or give both to every " +
+          "call (the issuer and clientId options, or LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
+      };
+    },
     canRenew: (c) =>
       issuerOf(c) !== undefined && clientIdOf(c) !== undefined &&
       (c?.refreshToken !== undefined || secretOf(c) !== undefined),

@@ -189,10 +189,37 @@ Deno.test("the default profile of config.json is used, and options beat it", asy
   );
 });
 
+Deno.test("an issuer without a client id: token() names the client id as missing", async () => {
+  const { results: [token] } = await probe({
+    options: { issuer: "https://id.example.org", dotenv: false },
+    actions: ["token"],
+  });
+  const error = failed(token, "LoginRequiredError", "LOGIN_REQUIRED");
+  assertEquals(error.message, "No credential found, and no client id is set to get one with");
+});
+
+Deno.test("an issuer and a client id but no login: token() says to log in", async () => {
+  const { results: [token] } = await probe({
+    options: { issuer: "https://id.example.org", clientId: "cli", dotenv: false },
+    actions: ["token"],
+  });
+  const error = failed(token, "LoginRequiredError", "LOGIN_REQUIRED");
+  assertEquals([error.message, error.hint], ["No credential found", "run `latchkey login`"]);
+});
+
 Deno.test("nothing anywhere: token() throws LoginRequiredError and status says none", async () => {
   const { results: [token, status] } = await probe({ actions: ["token", "status"] });
   const error = failed(token, "LoginRequiredError", "LOGIN_REQUIRED");
-  assertEquals(error.message, "No credential found");
+  // What is missing is named: a login, or the issuer and client id to get one.
+  assertEquals(
+    error.message,
+    "No credential found, and neither an issuer nor a client id is set to get one with",
+  );
+  assertEquals(
+    error.hint,
+    "log in once: `latchkey login --issuer URL --client-id ID`; or give both to every call " +
+      "(the issuer and clientId options, or LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
+  );
   const s = ok(status).status;
   assertEquals(
     [s.source, s.loggedIn, s.refreshable, s.expiresAt, s.path],
