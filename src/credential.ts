@@ -34,6 +34,18 @@ export interface CredentialInit {
    * a token JSON that is printed or written to a token file.
    */
   clientSecret?: string | Secret | undefined;
+  /**
+   * The path of the private key a service login renews with instead of a
+   * secret (`private_key_jwt`); the key itself is never kept.
+   */
+  clientKeyFile?: string | undefined;
+  /** The `kid` of that key's assertions, when one was given. */
+  clientKeyId?: string | undefined;
+  /**
+   * The private JWK (JSON) of the DPoP key the tokens are bound to. Kept in
+   * the profile's store only, like the client secret.
+   */
+  dpopKey?: string | Secret | undefined;
 }
 
 /** The longest default leeway, in seconds. */
@@ -92,6 +104,12 @@ export class Credential {
   readonly clientId: string | undefined;
   /** The client secret a service login renews with, when it was kept with the credential. */
   readonly clientSecret: Secret | undefined;
+  /** The client key file a service login renews with (`private_key_jwt`), when kept. */
+  readonly clientKeyFile: string | undefined;
+  /** The `kid` of the client key's assertions. */
+  readonly clientKeyId: string | undefined;
+  /** The private JWK of the DPoP key the tokens are bound to. */
+  readonly dpopKey: Secret | undefined;
 
   /**
    * Creates a credential; missing times are taken from the access token's JWT
@@ -112,6 +130,9 @@ export class Credential {
     this.issuer = init.issuer ?? claims?.iss;
     this.clientId = init.clientId;
     this.clientSecret = secret(init.clientSecret);
+    this.clientKeyFile = init.clientKeyFile || undefined;
+    this.clientKeyId = init.clientKeyId || undefined;
+    this.dpopKey = secret(init.dpopKey);
   }
 
   /** The access token's claims when it is a JWT (unverified). */
@@ -125,9 +146,13 @@ export class Credential {
     return this.payload?.sub ?? fromId;
   }
 
-  /** Whether a refresh token or a client secret is held: the means to renew without a person. */
+  /**
+   * Whether a refresh token, a client secret or a client key file is held: the
+   * means to renew without a person.
+   */
   get refreshable(): boolean {
-    return this.refreshToken !== undefined || this.clientSecret !== undefined;
+    return this.refreshToken !== undefined || this.clientSecret !== undefined ||
+      this.clientKeyFile !== undefined;
   }
 
   /**
@@ -201,6 +226,9 @@ export class Credential {
       issuer: this.issuer,
       clientId: this.clientId,
       clientSecret: this.clientSecret,
+      clientKeyFile: this.clientKeyFile,
+      clientKeyId: this.clientKeyId,
+      dpopKey: this.dpopKey,
     };
   }
 
@@ -337,6 +365,9 @@ export function credentialFromTokenJson(
 export function credentialToStoredJson(credential: Credential): Record<string, unknown> {
   const out = credentialToTokenJson(credential);
   if (credential.clientSecret) out.client_secret = credential.clientSecret.reveal();
+  if (credential.clientKeyFile) out.client_key_file = credential.clientKeyFile;
+  if (credential.clientKeyId) out.client_key_id = credential.clientKeyId;
+  if (credential.dpopKey) out.dpop_key = credential.dpopKey.reveal();
   return out;
 }
 
@@ -359,6 +390,13 @@ export function credentialFromStoredJson(
   writtenAt?: number,
 ): Credential {
   const credential = credentialFromTokenJson(json, writtenAt);
-  const clientSecret = stringField(json.client_secret);
-  return clientSecret ? credential.with({ clientSecret }) : credential;
+  const kept = {
+    clientSecret: stringField(json.client_secret),
+    clientKeyFile: stringField(json.client_key_file),
+    clientKeyId: stringField(json.client_key_id),
+    dpopKey: stringField(json.dpop_key),
+  };
+  return Object.values(kept).some((value) => value !== undefined)
+    ? credential.with(kept)
+    : credential;
 }

@@ -15,6 +15,8 @@ export const ENV_KEYS = [
   "TOKEN",
   "CLIENT_ID",
   "CLIENT_SECRET",
+  "CLIENT_KEY",
+  "CLIENT_KEY_ID",
   "REFRESH_TOKEN",
   "ISSUER",
   "SCOPE",

@@ -13,6 +13,7 @@ import type { AuthOptions, CredentialSource } from "./auth/options.ts";
 import type { LatchkeyConfig, Profile } from "./config.ts";
 import type { EnvKey, EnvSnapshot } from "./env.ts";
 import { AuthError } from "./errors.ts";
+import type { ClientKeySource } from "./oauth/discovery.ts";
 import { Secret } from "./secret.ts";
 import { isStoreName, STORE_NAMES, type StoreName } from "./store/names.ts";
 import { checkTokenSyntax, type TokenKind } from "./token_syntax.ts";
@@ -26,6 +27,8 @@ export type ResolverInput =
     | "issuer"
     | "clientId"
     | "clientSecret"
+    | "clientKey"
+    | "clientKeyId"
     | "refreshToken"
     | "token"
     | "scope"
@@ -50,6 +53,8 @@ export interface DirectMaterial {
   refreshToken?: Secret;
   /** A client secret (for the client credentials grant). */
   clientSecret?: Secret;
+  /** A client key (`private_key_jwt`), instead of a secret. */
+  clientKey?: ClientKeySource;
 }
 
 /** Everything the resolver settled, before any file or store is read. */
@@ -205,12 +210,32 @@ function directMaterial(
   env: EnvSnapshot,
   dotenv: EnvSnapshot,
 ): DirectMaterial | undefined {
-  const ranks: [Rank, (string | Secret | undefined)[]][] = [
-    ["option", [options.token, options.refreshToken, options.clientSecret]],
-    ["env", [env.TOKEN?.value, env.REFRESH_TOKEN?.value, env.CLIENT_SECRET?.value]],
-    ["dotenv", [dotenv.TOKEN?.value, dotenv.REFRESH_TOKEN?.value, dotenv.CLIENT_SECRET?.value]],
+  const ranks: [
+    Rank,
+    (string | Secret | undefined)[],
+    string | CryptoKey | undefined,
+    string | undefined,
+  ][] = [
+    [
+      "option",
+      [options.token, options.refreshToken, options.clientSecret],
+      options.clientKey || undefined,
+      options.clientKeyId,
+    ],
+    [
+      "env",
+      [env.TOKEN?.value, env.REFRESH_TOKEN?.value, env.CLIENT_SECRET?.value],
+      env.CLIENT_KEY?.value || undefined,
+      env.CLIENT_KEY_ID?.value,
+    ],
+    [
+      "dotenv",
+      [dotenv.TOKEN?.value, dotenv.REFRESH_TOKEN?.value, dotenv.CLIENT_SECRET?.value],
+      dotenv.CLIENT_KEY?.value || undefined,
+      dotenv.CLIENT_KEY_ID?.value,
+    ],
   ];
-  for (const [source, [token, refresh, secret]] of ranks) {
+  for (const [source, [token, refresh, secret], key, kid] of ranks) {
     const material: DirectMaterial = { source };
     const accessToken = asSecret(token);
     const refreshToken = asSecret(refresh);
@@ -218,7 +243,8 @@ function directMaterial(
     if (accessToken) material.accessToken = accessToken;
     if (refreshToken) material.refreshToken = refreshToken;
     if (clientSecret) material.clientSecret = clientSecret;
-    if (accessToken || refreshToken || clientSecret) return material;
+    if (key !== undefined) material.clientKey = { key, kid: kid || undefined };
+    if (accessToken || refreshToken || clientSecret || key !== undefined) return material;
   }
   return undefined;
 }

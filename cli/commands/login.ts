@@ -59,8 +59,10 @@ export const command: Command = {
 (and a QR code on a terminal) on stderr; the browser flow listens on 127.0.0.1. A browser is
 opened through xdg-open (Linux) or open (macOS) unless --no-browser; the URL is always printed
 first. Client secrets come from LATCHKEY_CLIENT_SECRET or --client-secret-stdin, passwords from
-the terminal (or --password-stdin) — never from arguments. The flow defaults to
-client_credentials when a client secret is given, else device.
+the terminal (or --password-stdin) — never from arguments. Instead of a secret, a service can
+sign its requests with a private key (--client-key FILE, or LATCHKEY_CLIENT_KEY: a PKCS#8 PEM
+or JWK file that only you can read); the login keeps the file's path, never the key. The flow
+defaults to client_credentials when a client secret or key is given, else device.
 
 With --preset, the login of that service's own client, with its files and keychain item:
   freva          [--host H] [--token-file F] [-f] [--timeout S]: prints the token JSON on
@@ -100,6 +102,16 @@ With --preset, the login of that service's own client, with its files and keycha
         "auto (default: keyring if available, else file), keyring, file, redis or kv (fleets: LATCHKEY_REDIS_URL, LATCHKEY_KV_PATH)",
     },
     "client-secret-stdin": { type: "boolean", description: "read the client secret from stdin" },
+    "client-key": {
+      type: "string",
+      value: "FILE",
+      description: "authenticate the client with this private key (private_key_jwt), not a secret",
+    },
+    "client-key-id": {
+      type: "string",
+      value: "KID",
+      description: "the key id the provider knows the client key by",
+    },
     "with-token": {
       type: "boolean",
       description:
@@ -119,6 +131,7 @@ With --preset, the login of that service's own client, with its files and keycha
   examples: [
     "latchkey login --issuer https://id.example.org --client-id my-cli --api https://api.example.org",
     "LATCHKEY_CLIENT_SECRET=… latchkey login --issuer https://id.example.org --client-id svc --json",
+    "latchkey login --issuer https://id.example.org --client-id svc --client-key svc-key.pem",
     "latchkey --profile work login --flow browser",
     "latchkey login --preset freva --host www.freva.dkrz.de --token-file old.json > new.json",
   ],
@@ -129,7 +142,16 @@ With --preset, the login of that service's own client, with its files and keycha
     expectPositionals(args, "login", 0, 0);
     const v = args.values;
     if (v["with-token"] === true) {
-      for (const other of ["flow", "client-secret-stdin", "password-stdin", "username", "store"]) {
+      for (
+        const other of [
+          "flow",
+          "client-secret-stdin",
+          "client-key",
+          "password-stdin",
+          "username",
+          "store",
+        ]
+      ) {
         if (v[other] !== undefined) {
           throw usageError(`--with-token and --${other} do not go together`);
         }
@@ -171,6 +193,13 @@ With --preset, the login of that service's own client, with its files and keycha
       onPrompt: prompter.onPrompt,
     };
     if (secretFromStdin) options.clientSecret = await readSecret("client secret", out);
+    const clientKey = stringValue(v, "client-key");
+    if (clientKey !== undefined) options.clientKey = clientKey;
+    if (v["client-key-id"] !== undefined && clientKey === undefined) {
+      throw usageError("--client-key-id needs --client-key");
+    }
+    const clientKeyId = stringValue(v, "client-key-id");
+    if (clientKeyId !== undefined) options.clientKeyId = clientKeyId;
 
     // Refused before the store is settled: `auto` would probe the keychain for nothing. The
     // settings are read without the store; only when they lack something is a credential looked for.

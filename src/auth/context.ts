@@ -13,6 +13,7 @@ import { type EnvSnapshot, readDotenv, readEnvironment } from "../env.ts";
 import { LoginRequiredError } from "../errors.ts";
 import { createAuthFetch } from "../fetch.ts";
 import { type Resolution, type ResolverInput, resolveSettings } from "../resolve.ts";
+import type { ClientKeySource } from "../oauth/discovery.ts";
 import type { Secret } from "../secret.ts";
 import { Session } from "../session.ts";
 import { MemoryStore } from "../store/memory.ts";
@@ -41,6 +42,8 @@ export interface ContextParts {
   source: CredentialSource;
   /** A client secret given directly (options, environment, `.env`), if any. */
   clientSecret: Secret | undefined;
+  /** A client key given directly (options, environment, `.env`), if any. */
+  clientKey?: ClientKeySource | undefined;
   /** The profile's own credential in its store: what `login` saves and a later process reads. */
   profileSession: Session;
 }
@@ -94,6 +97,7 @@ export async function buildContext(wiring: Wiring): Promise<Context> {
     : await openStore(r.store, { redisUrl: r.redisUrl, kvPath: r.kvPath });
   const m = r.material;
   const clientSecret = m?.clientSecret;
+  const clientKey = m?.clientKey;
   const profileSession = new Session({
     store: profileStore,
     key: r.profile,
@@ -112,24 +116,27 @@ export async function buildContext(wiring: Wiring): Promise<Context> {
         clientId: r.clientId,
       })
       : undefined;
-    const renewable = m.refreshToken !== undefined || m.clientSecret !== undefined;
+    // A CryptoKey has no name that a stored cache entry could be found by again.
+    const renewable = m.refreshToken !== undefined || m.clientSecret !== undefined ||
+      typeof m.clientKey?.key === "string";
     // Material given on every call is not stored: its tokens are cached under a hash of it.
     const key = await hashKey([
       r.issuer ?? "",
       r.clientId ?? "",
       m.clientSecret?.reveal() ?? "",
       m.refreshToken?.reveal() ?? "",
+      typeof m.clientKey?.key === "string" ? `${m.clientKey.key}\n${m.clientKey.kid ?? ""}` : "",
       r.scope ?? "",
     ]);
     const session = new Session({
       store: renewable ? profileStore : new MemoryStore(),
       key,
       seed,
-      renewer: renewerFor(r, { options: o, clientSecret }),
+      renewer: renewerFor(r, { options: o, clientSecret, clientKey }),
       leeway: o.leeway,
       forgetOnInvalidGrant: true,
     });
-    return contextOf({ ...parts, session, source: m.source, clientSecret }, wiring);
+    return contextOf({ ...parts, session, source: m.source, clientSecret, clientKey }, wiring);
   }
   if (r.tokenFile) {
     const store = new TokenFileStore(r.tokenFile.path, { tokenKey: o.tokenKey });
@@ -199,6 +206,7 @@ export function contextOf(parts: ContextParts, wiring: Wiring): Context {
     session,
     source: parts.source,
     clientSecret: parts.clientSecret,
+    clientKey: parts.clientKey,
     profileSession: parts.profileSession,
     wiring,
     fetch,

@@ -14,6 +14,7 @@ import { Secret } from "../secret.ts";
 import { type Context, contextOf } from "./context.ts";
 import type { LoginOptions } from "./options.ts";
 import { providerFor } from "./renewer.ts";
+import { resolve as resolvePath } from "node:path";
 
 /**
  * Signs in with the flow asked for, unless the profile holds a credential
@@ -49,14 +50,17 @@ export async function login(context: Context, options: LoginOptions): Promise<Co
 
 /** Runs the flow and returns the credential it gave. */
 async function signIn(context: Context, options: LoginOptions): Promise<Credential> {
-  const { resolution: r, clientSecret, wiring: { options: o } } = context;
+  const { resolution: r, clientSecret, clientKey, wiring: { options: o } } = context;
   if (!r.issuer || !r.clientId) {
     throw new AuthError("CONFIG_INVALID", "Cannot log in: an issuer and a client id are needed", {
       hint: "pass --issuer and --client-id (or set LATCHKEY_ISSUER and LATCHKEY_CLIENT_ID)",
     });
   }
-  const flow = options.flow ?? (clientSecret ? "client_credentials" : "device");
-  const provider = await providerFor({ issuer: r.issuer, clientId: r.clientId, clientSecret }, o);
+  const flow = options.flow ?? (clientSecret || clientKey ? "client_credentials" : "device");
+  const provider = await providerFor(
+    { issuer: r.issuer, clientId: r.clientId, clientSecret, clientKey },
+    o,
+  );
   const interactive = {
     scope: r.scope,
     audience: r.audience,
@@ -71,11 +75,11 @@ async function signIn(context: Context, options: LoginOptions): Promise<Credenti
     case "browser":
       return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
     case "client_credentials": {
-      if (!clientSecret) {
+      if (!clientSecret && !clientKey) {
         throw new AuthError(
           "CONFIG_INVALID",
-          "Cannot log in with client credentials: no client secret",
-          { hint: "set LATCHKEY_CLIENT_SECRET or use --client-secret-stdin" },
+          "Cannot log in with client credentials: no client secret or client key",
+          { hint: "set LATCHKEY_CLIENT_SECRET, use --client-secret-stdin, or --client-key FILE" },
         );
       }
       const grants = await import("../oauth/grants.ts");
@@ -128,8 +132,18 @@ async function signIn(context: Context, options: LoginOptions): Promise<Credenti
  * ```
  */
 export async function keepLogin(context: Context, credential: Credential): Promise<Context> {
-  const { clientSecret, profileSession } = context;
-  await profileSession.save(clientSecret ? credential.with({ clientSecret }) : credential);
+  const { clientSecret, clientKey, profileSession } = context;
+  // A key file's path is kept, never the key; a CryptoKey cannot be kept at all.
+  // Absolute, so that a later process in another folder finds it.
+  const keyFile = typeof clientKey?.key === "string" ? resolvePath(clientKey.key) : undefined;
+  if (clientKey && keyFile === undefined) {
+    logger().warn("a client key given as a CryptoKey is not kept: later calls must pass it again");
+  }
+  await profileSession.save(
+    clientSecret || keyFile
+      ? credential.with({ clientSecret, clientKeyFile: keyFile, clientKeyId: clientKey?.kid })
+      : credential,
+  );
   if (context.session === profileSession) return context;
   // Later calls that bring the same material (a secret in the environment)
   // find the token in its own cache, without a second grant.
@@ -139,6 +153,7 @@ export async function keepLogin(context: Context, credential: Credential): Promi
     session: profileSession,
     source: profileSession.store.kind,
     clientSecret: undefined,
+    clientKey: undefined,
     profileSession,
   }, context.wiring);
 }

@@ -18,6 +18,8 @@ const AUTH_OPTION_KEYS = [
   "issuer",
   "clientId",
   "clientSecret",
+  "clientKey",
+  "clientKeyId",
   "refreshToken",
   "token",
   "scope",

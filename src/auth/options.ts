@@ -29,6 +29,15 @@ export interface AuthOptions {
   clientId?: string | undefined;
   /** A client secret (client credentials grant; or a confidential client's refresh). */
   clientSecret?: string | Secret | undefined;
+  /**
+   * The private key a confidential client authenticates with instead of a
+   * secret (`private_key_jwt`, RFC 7523): a PKCS#8 PEM or JWK file's path (or
+   * `LATCHKEY_CLIENT_KEY`), or a private `CryptoKey`. A file others can read
+   * is refused. A login keeps the path, never the key.
+   */
+  clientKey?: string | CryptoKey | undefined;
+  /** The `kid` of the client key's assertions (or `LATCHKEY_CLIENT_KEY_ID`). */
+  clientKeyId?: string | undefined;
   /** A refresh token to start from (batch jobs). */
   refreshToken?: string | Secret | undefined;
   /** An access token to use as is. */

@@ -8,7 +8,7 @@
  */
 
 import type { Credential } from "../credential.ts";
-import type { Provider } from "../oauth/discovery.ts";
+import type { ClientKeySource, Provider } from "../oauth/discovery.ts";
 import type { ProviderFetchOptions } from "../oauth/http.ts";
 import type { Resolution } from "../resolve.ts";
 import type { Secret } from "../secret.ts";
@@ -24,6 +24,8 @@ export interface ProviderTarget {
   clientId: string;
   /** The client secret of a confidential client, if any. */
   clientSecret: Secret | undefined;
+  /** The client key of a confidential client (`private_key_jwt`), if any. */
+  clientKey?: ClientKeySource | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function providerFor(
     issuer: target.issuer,
     clientId: target.clientId,
     clientSecret: target.clientSecret,
+    clientKey: target.clientKey,
     fetch: policy.fetch,
     timeout: policy.timeout,
     retries: policy.retries,
@@ -70,6 +73,8 @@ export interface RenewerSetup {
   options: Pick<AuthOptions, "renewer" | "fetch" | "timeout" | "retries">;
   /** A client secret given on every call (not kept with the credential). */
   clientSecret?: Secret | undefined;
+  /** A client key given on every call (not kept with the credential). */
+  clientKey?: ClientKeySource | undefined;
   /** The token file in use, whose client id counts when the settings name none. */
   tokenFile?: TokenFileStore | undefined;
 }
@@ -99,7 +104,7 @@ export function renewerFor(
   resolution: Pick<Resolution, "issuer" | "clientId" | "scope" | "audience">,
   setup: RenewerSetup,
 ): Renewer {
-  const { options: o, clientSecret, tokenFile } = setup;
+  const { options: o, clientSecret, clientKey, tokenFile } = setup;
   if (o.renewer) return o.renewer;
   const r = resolution;
   const clientIdOf = (c: Credential | undefined) =>
@@ -107,6 +112,9 @@ export function renewerFor(
   const issuerOf = (c: Credential | undefined) => r.issuer ?? c?.issuer;
   // A service login keeps its secret with the credential; one given on every call does not.
   const secretOf = (c: Credential | undefined) => clientSecret ?? c?.clientSecret;
+  // A key login keeps the key file's path (never the key); one given on every call wins.
+  const keyOf = (c: Credential | undefined): ClientKeySource | undefined =>
+    clientKey ?? (c?.clientKeyFile ? { key: c.clientKeyFile, kid: c.clientKeyId } : undefined);
   return {
     missing: (c) => {
       const issuer = issuerOf(c) !== undefined;
@@ -122,17 +130,26 @@ export function renewerFor(
     },
     canRenew: (c) =>
       issuerOf(c) !== undefined && clientIdOf(c) !== undefined &&
-      (c?.refreshToken !== undefined || secretOf(c) !== undefined),
+      (c?.refreshToken !== undefined || secretOf(c) !== undefined || keyOf(c) !== undefined),
     renew: async (c) => {
-      const provider = await providerFor(
-        { issuer: issuerOf(c)!, clientId: clientIdOf(c)!, clientSecret: secretOf(c) },
-        o,
-      );
+      const provider = await providerFor({
+        issuer: issuerOf(c)!,
+        clientId: clientIdOf(c)!,
+        clientSecret: secretOf(c),
+        clientKey: keyOf(c),
+      }, o);
       const grants = await import("../oauth/grants.ts");
       const next = c?.refreshToken
         ? await grants.refreshGrant(provider, c)
         : await grants.clientCredentialsGrant(provider, { scope: r.scope, audience: r.audience });
-      return c?.clientSecret ? next.with({ clientSecret: c.clientSecret }) : next;
+      // What a service login renews with stays with the credential.
+      return c?.clientSecret || c?.clientKeyFile
+        ? next.with({
+          clientSecret: c.clientSecret,
+          clientKeyFile: c.clientKeyFile,
+          clientKeyId: c.clientKeyId,
+        })
+        : next;
     },
   };
 }

@@ -20,6 +20,28 @@ export interface ProviderOptions extends ProviderFetchOptions {
   clientId: string;
   /** The client secret of a confidential client. */
   clientSecret?: Secret | undefined;
+  /** The private key a confidential client authenticates with instead (`private_key_jwt`). */
+  clientKey?: ClientKeySource | undefined;
+}
+
+/** Where a client's private key comes from: a PKCS#8 PEM or JWK file, or a `CryptoKey`. */
+export interface ClientKeySource {
+  /** The key file's path, or the key. */
+  key: string | CryptoKey;
+  /** The `kid` of the assertions' header. */
+  kid?: string | undefined;
+}
+
+/** A name for a `CryptoKey` in the cache key (the key itself cannot be written out). */
+const keyIds = new WeakMap<CryptoKey, number>();
+let nextKeyId = 0;
+
+function clientKeyId(source: ClientKeySource | undefined): string {
+  if (source === undefined) return "";
+  const { key, kid } = source;
+  if (typeof key === "string") return `file:${key}:${kid ?? ""}`;
+  if (!keyIds.has(key)) keyIds.set(key, ++nextKeyId);
+  return `key:${keyIds.get(key)}:${kid ?? ""}`;
 }
 
 /** A discovered provider: openid-client's configuration and what made it. */
@@ -54,6 +76,7 @@ export function discover(options: ProviderOptions): Promise<Provider> {
     options.issuer,
     options.clientId,
     options.clientSecret?.reveal() ?? "",
+    clientKeyId(options.clientKey),
     options.fetch ? "custom" : "",
   ]);
   let entry = cache.get(key);
@@ -70,9 +93,22 @@ async function load(options: ProviderOptions): Promise<Provider> {
   if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
     throw new AuthError("INSECURE_URL", `Refusing issuer "${url.origin}": https: is required`);
   }
-  const auth = options.clientSecret
-    ? oc.ClientSecretBasic(options.clientSecret.reveal())
-    : oc.None();
+  if (options.clientSecret && options.clientKey) {
+    throw new AuthError(
+      "USAGE",
+      `Cannot authenticate client "${options.clientId}" with both a client secret and a client key`,
+      { hint: "give one of them: the key (private_key_jwt) or the secret" },
+    );
+  }
+  let auth: oc.ClientAuth;
+  if (options.clientKey) {
+    const { loadClientKey } = await import("./client_key.ts");
+    const loaded = await loadClientKey(options.clientKey.key, options.clientKey.kid);
+    auth = oc.PrivateKeyJwt(
+      loaded.kid === undefined ? loaded.key : { key: loaded.key, kid: loaded.kid },
+    );
+  } else if (options.clientSecret) auth = oc.ClientSecretBasic(options.clientSecret.reveal());
+  else auth = oc.None();
   const base: oc.DiscoveryRequestOptions = {
     [oc.customFetch]: retryingFetch(options) as oc.CustomFetch,
     timeout: options.timeout ?? 30,

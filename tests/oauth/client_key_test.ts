@@ -1,7 +1,9 @@
 // Loading a private_key_jwt client key: the formats accepted, and every bad key refused with a
 // one-line error naming the file, never quoting the key.
 
-import { AuthError, type AuthErrorCode } from "../../mod.ts";
+import { Auth, AuthError, type AuthErrorCode } from "../../mod.ts";
+import { decodeJwt } from "../../src/jwt.ts";
+import { startMockProvider } from "../../testing.ts";
 import { loadClientKey } from "../../src/oauth/client_key.ts";
 import { assert, assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
 
@@ -157,4 +159,29 @@ Deno.test("client key: a symbolic link is refused, its target unread", async () 
   await assertRejectsWith(() => loadClientKey(link), AuthError, "INSECURE_PERMISSIONS");
   await Deno.remove(link);
   await Deno.remove(file);
+});
+
+Deno.test("Auth with a clientKey CryptoKey gets client credentials tokens; a key and a secret together are USAGE", async () => {
+  const keys = await pair({ name: "ECDSA", namedCurve: "P-256" });
+  const jwk = await crypto.subtle.exportKey("jwk", keys.publicKey);
+  await using provider = await startMockProvider({
+    clients: [{ clientId: "keyed", jwks: [jwk], grants: ["client_credentials"], scope: "api" }],
+  });
+  const common = {
+    issuer: provider.issuer,
+    clientId: "keyed",
+    dotenv: false as const,
+    envPrefix: [],
+  };
+  const auth = new Auth({ ...common, clientKey: keys.privateKey, store: "memory" });
+  const token = await auth.token();
+  assertEquals(decodeJwt(token)?.payload.sub, "keyed");
+  assertEquals((await auth.status()).refreshable, true);
+  const both = new Auth({
+    ...common,
+    clientKey: keys.privateKey,
+    clientSecret: "s",
+    store: "memory",
+  });
+  await assertRejectsWith(() => both.token(), AuthError, "USAGE");
 });
