@@ -34,12 +34,8 @@ export {
   saveProfile,
   setDefaultProfile,
 } from "./src/config.ts";
-export {
-  Credential,
-  credentialFromTokenJson,
-  type CredentialInit,
-  credentialToTokenJson,
-} from "./src/credential.ts";
+export { Credential, type CredentialInit } from "./src/credential.ts";
+export { credentialFromTokenJson, credentialToTokenJson } from "./src/credential_json.ts";
 export {
   AUTH_ERROR_CODES,
   AuthError,

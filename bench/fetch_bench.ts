@@ -142,7 +142,7 @@ export async function dpopFetchBench(pairs = 15, requests = 2000): Promise<Fetch
     clientId: "bench",
     allowHttp: true,
   });
-  const dpop = createAuthFetch({ ...common, proofs: sender });
+  const dpop = createAuthFetch({ ...common, proofsFor: () => sender });
   try {
     return await pairedRatio(() => bearer(url), () => dpop(url), pairs, requests);
   } finally {

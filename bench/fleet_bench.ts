@@ -16,7 +16,7 @@
  * @module
  */
 
-import { credentialFromTokenJson } from "../src/credential.ts";
+import { credentialFromTokenJson } from "../src/credential_json.ts";
 import { KvStore } from "../src/store/kv.ts";
 import { RedisStore } from "../src/store/redis.ts";
 import type { CredentialStore } from "../src/store/types.ts";

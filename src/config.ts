@@ -30,6 +30,12 @@ export interface Profile {
   preset?: string;
   /** A preset's host or domain, if any. */
   host?: string;
+  /**
+   * DPoP (RFC 9449): `true` proves a key with every token request and API
+   * call, and takes a bearer token from a provider that does not bind one
+   * (with a warning); `"required"` refuses such a token.
+   */
+  dpop?: boolean | "required";
 }
 
 /** The content of `config.json`. */

@@ -88,10 +88,11 @@ export interface AuthFetchOptions {
   /** How retries are spaced. */
   backoff?: BackoffOptions;
   /**
-   * Sends the hops to API origins with a DPoP-bound token and a proof per hop;
-   * without it, the token goes as `Authorization: Bearer`.
+   * The sender for a DPoP-bound token (it sends each hop to an API origin with
+   * a proof), or `undefined` for a bearer token, which goes as
+   * `Authorization: Bearer`. Asked for each token, without I/O.
    */
-  proofs?: ProofSender | undefined;
+  proofsFor?: ((token: string) => ProofSender | undefined) | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -178,17 +179,14 @@ export function createAuthFetch(
     // Hot path: a bare URL to an API origin with a token known valid. The
     // response goes through the general path only when it is a 401, a
     // redirect or retryable.
-    if (
-      init === undefined && options.proofs === undefined &&
-      (typeof input === "string" || input instanceof URL)
-    ) {
+    if (init === undefined && (typeof input === "string" || input instanceof URL)) {
       // "<origin>/…" can only be a URL of that origin (the authority ends at the
       // first "/"), so a prefix match spares parsing the URL twice.
       const href = typeof input === "string" ? input : input.href;
       const known = prefixes.some((prefix) => href.startsWith(prefix)) ||
         allowed.has(new URL(href).origin);
       const token = known ? options.cachedToken?.() : undefined;
-      if (token !== undefined) {
+      if (token !== undefined && options.proofsFor?.(token) === undefined) {
         const headers: Record<string, string> = { authorization: `Bearer ${token}` };
         if (options.userAgent) headers["user-agent"] = options.userAgent;
         const inner = options.fetch ?? globalThis.fetch;
@@ -237,6 +235,7 @@ export function createAuthFetch(
     }
 
     let token: string | undefined = sent?.token;
+    let proofs: ProofSender | undefined;
     let first = sent?.first;
     let renewed = false;
     let attempt = 0;
@@ -255,7 +254,8 @@ export function createAuthFetch(
       } else if (!inject && !userAuthorization) delete hopHeaders.authorization;
       if (inject) {
         token ??= options.cachedToken?.() ?? await options.getToken(signal);
-        if (options.proofs) delete hopHeaders.authorization;
+        proofs = options.proofsFor?.(token);
+        if (proofs) delete hopHeaders.authorization;
         else hopHeaders.authorization = `Bearer ${token}`;
       }
       let response: Response;
@@ -267,8 +267,8 @@ export function createAuthFetch(
         if (body !== undefined && body !== null) requestInit.body = body;
         if (signal) requestInit.signal = signal;
         response = first ??
-          (inject && options.proofs
-            ? await options.proofs.send(
+          (inject && proofs
+            ? await proofs.send(
               url,
               { method, headers: hopHeaders, body, signal, rest },
               token!,

@@ -29,6 +29,7 @@ export type ResolverInput =
     | "clientSecret"
     | "clientKey"
     | "clientKeyId"
+    | "dpop"
     | "refreshToken"
     | "token"
     | "scope"
@@ -73,6 +74,8 @@ export interface Resolution {
   audience: string | undefined;
   /** The origins that receive the token. */
   apiOrigins: string[];
+  /** DPoP: `false`, `true` (bearer fallback with a warning) or `"required"`. */
+  dpop: boolean | "required";
   /** The store. */
   store: StoreName;
   /** Redis URL for the `redis` store. */
@@ -189,6 +192,7 @@ export function resolveSettings(
     scope: pick("SCOPE", options.scope, saved.scope),
     audience: options.audience ?? saved.audience,
     apiOrigins: (options.apiOrigins ?? saved.apiOrigins ?? []).map(normalizeOrigin),
+    dpop: options.dpop ?? saved.dpop ?? false,
     store: storeText,
     redisUrl: pick("REDIS_URL", options.redisUrl),
     kvPath: pick("KV_PATH", options.kvPath),

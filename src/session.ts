@@ -179,6 +179,11 @@ export class Session {
     return request.minTtl === undefined || left === undefined || left >= request.minTtl;
   }
 
+  /** The credential in memory (as last loaded, saved or renewed), without any I/O. */
+  get current(): Credential | undefined {
+    return this.#loaded ? this.#current : undefined;
+  }
+
   /**
    * The access token when the credential in memory is valid for the request,
    * without any I/O (the hot path of `fetch`).

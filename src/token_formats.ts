@@ -10,7 +10,8 @@
  * @module
  */
 
-import { Credential, credentialFromTokenJson, credentialToTokenJson } from "./credential.ts";
+import { Credential } from "./credential.ts";
+import { credentialFromTokenJson, credentialToTokenJson } from "./credential_json.ts";
 import { AuthError } from "./errors.ts";
 import { checkCredentialSyntax } from "./token_syntax.ts";
 import { stringField } from "./util/json_fields.ts";

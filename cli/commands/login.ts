@@ -107,6 +107,15 @@ With --preset, the login of that service's own client, with its files and keycha
       value: "FILE",
       description: "authenticate the client with this private key (private_key_jwt), not a secret",
     },
+    dpop: {
+      type: "boolean",
+      description:
+        "bind the tokens to a key kept with them (DPoP), so a copied token is useless; remembered",
+    },
+    "require-dpop": {
+      type: "boolean",
+      description: "as --dpop, and refuse a bearer token from a provider that does not bind",
+    },
     "client-key-id": {
       type: "string",
       value: "KID",
@@ -193,6 +202,9 @@ With --preset, the login of that service's own client, with its files and keycha
       onPrompt: prompter.onPrompt,
     };
     if (secretFromStdin) options.clientSecret = await readSecret("client secret", out);
+    if (v.dpop === true || v["require-dpop"] === true) {
+      options.dpop = v["require-dpop"] === true ? "required" : true;
+    }
     const clientKey = stringValue(v, "client-key");
     if (clientKey !== undefined) options.clientKey = clientKey;
     if (v["client-key-id"] !== undefined && clientKey === undefined) {
@@ -285,6 +297,7 @@ With --preset, the login of that service's own client, with its files and keycha
       audience: stringValue(v, "audience"),
       apiOrigins: api.length ? status.apiOrigins : undefined,
       store: concrete,
+      dpop: options.dpop,
     });
     const who = status.subject ? ` as ${status.subject}` : "";
     out.info(

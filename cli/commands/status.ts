@@ -33,6 +33,9 @@ export function formatStatus(s: AuthStatus): string {
     ["Expires", expiry],
     ["Scope", s.scope ?? "unknown"],
     ["Refreshable", s.refreshable ? "yes" : "no"],
+    ...(s.dpop
+      ? [["DPoP", "yes: the token is bound to a key kept with it"] as [string, string]]
+      : []),
     ["API origins", s.apiOrigins.length ? s.apiOrigins.join(", ") : "none"],
   ];
   return rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join("\n");
@@ -45,7 +48,7 @@ export const command: Command = {
   description:
     `Reads local state only (no network). An access token that expired but can be refreshed counts
 as logged in. Exits 1 when there is no usable credential. --json prints profile, issuer,
-clientId, source, path, loggedIn, expiresAt, expiresIn, scope, subject, refreshable and
+clientId, source, path, loggedIn, expiresAt, expiresIn, scope, subject, refreshable, dpop and
 apiOrigins. With --preset, that service's credential instead: preset, its host, server or
 domain, then source, path, loggedIn, expiresAt, expiresIn, scope, subject and refreshable.
 With --all, every saved profile ({"profiles": [...]} with --json).`,

@@ -11,7 +11,7 @@ import { readConfig } from "../config.ts";
 import { Credential } from "../credential.ts";
 import { type EnvSnapshot, readDotenv, readEnvironment } from "../env.ts";
 import { LoginRequiredError } from "../errors.ts";
-import { createAuthFetch } from "../fetch.ts";
+import { createAuthFetch, type ProofSender } from "../fetch.ts";
 import { type Resolution, type ResolverInput, resolveSettings } from "../resolve.ts";
 import type { ClientKeySource } from "../oauth/discovery.ts";
 import type { Secret } from "../secret.ts";
@@ -179,6 +179,7 @@ export function contextOf(parts: ContextParts, wiring: Wiring): Context {
   const send = createAuthFetch({
     apiOrigins: r.apiOrigins,
     cachedToken: () => session.cachedToken(),
+    proofsFor: proofsFor(session, o),
     getToken: async (signal) => {
       try {
         return (await session.credential({ signal })).accessToken!.reveal();
@@ -210,5 +211,40 @@ export function contextOf(parts: ContextParts, wiring: Wiring): Context {
     profileSession: parts.profileSession,
     wiring,
     fetch,
+  };
+}
+
+/**
+ * The DPoP sender of a session's current credential when its token is bound
+ * to a key (the key rests with the credential), else `undefined`: a bearer
+ * token goes out as before, and the DPoP code is not even loaded.
+ */
+function proofsFor(
+  session: Session,
+  o: AuthOptions,
+): (token: string) => ProofSender | undefined {
+  const senders = new Map<string, Promise<ProofSender>>();
+  return () => {
+    const c = session.current;
+    if (c?.tokenType !== "DPoP" || c.dpopKey === undefined) return undefined;
+    const jwk = c.dpopKey.reveal();
+    const sender = () => {
+      let made = senders.get(jwk);
+      if (!made) {
+        made = import("../oauth/dpop.ts").then(async ({ DpopSender, dpopKeyFromJwk }) =>
+          new DpopSender(await dpopKeyFromJwk(jwk, session.key || "default"), {
+            issuer: c.issuer ?? "https://issuer.invalid",
+            clientId: c.clientId ?? "",
+            fetch: o.fetch,
+            // API origins are checked when settled: http: only on loopback.
+            allowHttp: true,
+          })
+        );
+        made.catch(() => senders.delete(jwk));
+        senders.set(jwk, made);
+      }
+      return made;
+    };
+    return { send: async (url, request, token) => (await sender()).send(url, request, token) };
   };
 }

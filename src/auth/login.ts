@@ -61,48 +61,66 @@ async function signIn(context: Context, options: LoginOptions): Promise<Credenti
     { issuer: r.issuer, clientId: r.clientId, clientSecret, clientKey },
     o,
   );
-  const interactive = {
-    scope: r.scope,
-    audience: r.audience,
-    onPrompt: o.onPrompt ?? defaultPrompt,
-    timeout: options.timeout ?? 30,
-    openBrowser: options.openBrowser ?? true,
-    signal: options.signal,
-  };
-  switch (flow) {
-    case "device":
-      return await (await import("../oauth/device.ts")).deviceLogin(provider, interactive);
-    case "browser":
-      return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
-    case "client_credentials": {
-      if (!clientSecret && !clientKey) {
-        throw new AuthError(
-          "CONFIG_INVALID",
-          "Cannot log in with client credentials: no client secret or client key",
-          { hint: "set LATCHKEY_CLIENT_SECRET, use --client-secret-stdin, or --client-key FILE" },
-        );
+  // DPoP: a new key for this login; the tokens it gets are bound to it (or, from a provider
+  // that ignores DPoP, are bearer tokens).
+  const dpopModule = r.dpop ? await import("../oauth/dpop.ts") : undefined;
+  const key = await dpopModule?.generateDpopKey();
+  const dpop = key ? dpopModule!.dpopHandle(provider.config, key) : undefined;
+  const credential = await runFlow();
+  return key
+    ? dpopModule!.bindCredential(
+      credential,
+      key,
+      r.dpop === "required" ? "required" : true,
+      r.issuer,
+    )
+    : credential;
+
+  async function runFlow(): Promise<Credential> {
+    const interactive = {
+      scope: r.scope,
+      audience: r.audience,
+      dpop,
+      onPrompt: o.onPrompt ?? defaultPrompt,
+      timeout: options.timeout ?? 30,
+      openBrowser: options.openBrowser ?? true,
+      signal: options.signal,
+    };
+    switch (flow) {
+      case "device":
+        return await (await import("../oauth/device.ts")).deviceLogin(provider, interactive);
+      case "browser":
+        return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
+      case "client_credentials": {
+        if (!clientSecret && !clientKey) {
+          throw new AuthError(
+            "CONFIG_INVALID",
+            "Cannot log in with client credentials: no client secret or client key",
+            { hint: "set LATCHKEY_CLIENT_SECRET, use --client-secret-stdin, or --client-key FILE" },
+          );
+        }
+        const grants = await import("../oauth/grants.ts");
+        return await grants.clientCredentialsGrant(provider, interactive);
       }
-      const grants = await import("../oauth/grants.ts");
-      return await grants.clientCredentialsGrant(provider, r);
-    }
-    case "password": {
-      if (!options.username || !options.password) {
-        throw new AuthError(
-          "CONFIG_INVALID",
-          "Cannot log in with a password: username and password are needed",
+      case "password": {
+        if (!options.username || !options.password) {
+          throw new AuthError(
+            "CONFIG_INVALID",
+            "Cannot log in with a password: username and password are needed",
+          );
+        }
+        logger().warn(
+          "the password flow is deprecated and will be removed; use the device or browser flow",
         );
+        const password = typeof options.password === "string"
+          ? new Secret(options.password)
+          : options.password;
+        const grants = await import("../oauth/grants.ts");
+        return await grants.passwordGrant(provider, options.username!, password, interactive);
       }
-      logger().warn(
-        "the password flow is deprecated and will be removed; use the device or browser flow",
-      );
-      const password = typeof options.password === "string"
-        ? new Secret(options.password)
-        : options.password;
-      const grants = await import("../oauth/grants.ts");
-      return await grants.passwordGrant(provider, options.username, password, r);
+      default:
+        throw new TypeError(`Unknown login flow "${flow}"`);
     }
-    default:
-      throw new TypeError(`Unknown login flow "${flow}"`);
   }
 }
 

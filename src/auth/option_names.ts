@@ -20,6 +20,7 @@ const AUTH_OPTION_KEYS = [
   "clientSecret",
   "clientKey",
   "clientKeyId",
+  "dpop",
   "refreshToken",
   "token",
   "scope",

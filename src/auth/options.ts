@@ -38,6 +38,14 @@ export interface AuthOptions {
   clientKey?: string | CryptoKey | undefined;
   /** The `kid` of the client key's assertions (or `LATCHKEY_CLIENT_KEY_ID`). */
   clientKeyId?: string | undefined;
+  /**
+   * DPoP (RFC 9449): a login makes an ES256 key pair, kept with the
+   * credential in the profile's store; token requests and `fetch` to the API
+   * origins prove it, so a copied token is useless elsewhere. `true` takes a
+   * bearer token from a provider that does not bind one (with one warning);
+   * `"required"` refuses it. Remembered by the profile (`latchkey login --dpop`).
+   */
+  dpop?: boolean | "required" | undefined;
   /** A refresh token to start from (batch jobs). */
   refreshToken?: string | Secret | undefined;
   /** An access token to use as is. */
@@ -133,6 +141,8 @@ export interface AuthStatus {
   subject: string | null;
   /** Whether it can be renewed without a person. */
   refreshable: boolean;
+  /** Whether the token is bound to a DPoP key (RFC 9449) that rests with it. */
+  dpop: boolean;
   /** The API origins that receive the token. */
   apiOrigins: string[];
 }

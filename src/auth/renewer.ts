@@ -9,6 +9,7 @@
 
 import type { Credential } from "../credential.ts";
 import type { ClientKeySource, Provider } from "../oauth/discovery.ts";
+import type { DpopKey } from "../oauth/dpop.ts";
 import type { ProviderFetchOptions } from "../oauth/http.ts";
 import type { Resolution } from "../resolve.ts";
 import type { Secret } from "../secret.ts";
@@ -94,14 +95,21 @@ export interface RenewerSetup {
  * ```ts
  * import { Credential } from "../credential.ts";
  * import { renewerFor } from "./renewer.ts";
- * const settings = { issuer: "https://id.example.org", clientId: "cli", scope: undefined, audience: undefined };
+ * const settings = {
+ *   profile: "default",
+ *   issuer: "https://id.example.org",
+ *   clientId: "cli",
+ *   scope: undefined,
+ *   audience: undefined,
+ *   dpop: false,
+ * };
  * const renewer = renewerFor(settings, { options: {} });
  * if (renewer.canRenew(new Credential({ accessToken: "a" }))) throw new Error("nothing to renew with");
  * if (!renewer.canRenew(new Credential({ refreshToken: "r" }))) throw new Error("a refresh token");
  * ```
  */
 export function renewerFor(
-  resolution: Pick<Resolution, "issuer" | "clientId" | "scope" | "audience">,
+  resolution: Pick<Resolution, "profile" | "issuer" | "clientId" | "scope" | "audience" | "dpop">,
   setup: RenewerSetup,
 ): Renewer {
   const { options: o, clientSecret, clientKey, tokenFile } = setup;
@@ -139,9 +147,23 @@ export function renewerFor(
         clientKey: keyOf(c),
       }, o);
       const grants = await import("../oauth/grants.ts");
-      const next = c?.refreshToken
-        ? await grants.refreshGrant(provider, c)
-        : await grants.clientCredentialsGrant(provider, { scope: r.scope, audience: r.audience });
+      // A bound credential proves its key, whatever this process's settings say (a fleet's
+      // other machine); a DPoP profile's client credentials renewal makes one.
+      const key = await dpopKeyFor(c, r);
+      const dpop = key
+        ? (await import("../oauth/dpop.ts")).dpopHandle(provider.config, key)
+        : undefined;
+      let next = c?.refreshToken
+        ? await grants.refreshGrant(provider, c, { dpop })
+        : await grants.clientCredentialsGrant(provider, {
+          scope: r.scope,
+          audience: r.audience,
+          dpop,
+        });
+      if (key) {
+        const { bindCredential } = await import("../oauth/dpop.ts");
+        next = bindCredential(next, key, r.dpop === "required" ? "required" : true, issuerOf(c)!);
+      }
       // What a service login renews with stays with the credential.
       return c?.clientSecret || c?.clientKeyFile
         ? next.with({
@@ -152,4 +174,20 @@ export function renewerFor(
         : next;
     },
   };
+}
+
+/**
+ * The DPoP key a renewal proves: the credential's own, or for a DPoP profile's
+ * client credentials renewal without one, a new key.
+ */
+async function dpopKeyFor(
+  c: Credential | undefined,
+  r: Pick<Resolution, "profile" | "dpop">,
+): Promise<DpopKey | undefined> {
+  if (c?.dpopKey) {
+    const { dpopKeyFromJwk } = await import("../oauth/dpop.ts");
+    return await dpopKeyFromJwk(c.dpopKey.reveal(), r.profile);
+  }
+  if (!r.dpop || c?.refreshToken) return undefined;
+  return await (await import("../oauth/dpop.ts")).generateDpopKey();
 }

@@ -63,6 +63,7 @@ export function statusOf(
     scope: c?.scope ?? r.scope ?? null,
     subject: c?.subject ?? null,
     refreshable: renewable,
+    dpop: c?.tokenType === "DPoP" && c.dpopKey !== undefined,
     apiOrigins: [...r.apiOrigins],
   };
 }

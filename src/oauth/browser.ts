@@ -14,6 +14,7 @@ import { openBrowser } from "../open.ts";
 import type { Provider } from "./discovery.ts";
 import { deadlineSignal } from "../util/deadline.ts";
 import type { InteractiveOptions } from "./device.ts";
+import { dpopOption } from "./grants.ts";
 import { toAuthError } from "./errors.ts";
 import { toCredential } from "./token_response.ts";
 
@@ -48,11 +49,17 @@ export async function browserLogin(
     if (done) return c.html(page("Already done", "This login has already finished."), 409);
     done = true;
     try {
-      const tokens = await oc.authorizationCodeGrant(provider.config, new URL(c.req.url), {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-        ...(nonce ? { expectedNonce: nonce } : {}),
-      });
+      const tokens = await oc.authorizationCodeGrant(
+        provider.config,
+        new URL(c.req.url),
+        {
+          pkceCodeVerifier: verifier,
+          expectedState: state,
+          ...(nonce ? { expectedNonce: nonce } : {}),
+        },
+        undefined,
+        dpopOption(options),
+      );
       resolve(toCredential(tokens, provider, Date.now() / 1000));
       return c.html(
         page("Signed in", "You are signed in. You can close this tab and return to your terminal."),

@@ -12,7 +12,7 @@ import { openBrowser } from "../open.ts";
 import type { PromptHandler } from "../prompt.ts";
 import type { Provider } from "./discovery.ts";
 import { toAuthError } from "./errors.ts";
-import type { GrantParameters } from "./grants.ts";
+import { dpopOption, type GrantParameters } from "./grants.ts";
 import { deadlineSignal } from "../util/deadline.ts";
 import { toCredential } from "./token_response.ts";
 
@@ -65,6 +65,7 @@ export async function deviceLogin(
   try {
     const tokens = await oc.pollDeviceAuthorizationGrant(provider.config, response, undefined, {
       ...(signal ? { signal } : {}),
+      ...dpopOption(options),
     });
     return toCredential(tokens, provider, Date.now() / 1000);
   } catch (error) {

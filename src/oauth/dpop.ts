@@ -11,7 +11,9 @@
  */
 
 import * as oc from "openid-client";
-import { LoginRequiredError } from "../errors.ts";
+import type { Credential } from "../credential.ts";
+import { AuthError, LoginRequiredError } from "../errors.ts";
+import { logger } from "../log.ts";
 import type { ProofRequest, ProofSender } from "../fetch.ts";
 import { Secret } from "../secret.ts";
 
@@ -194,4 +196,81 @@ export class DpopSender implements ProofSender {
       throw error;
     }
   }
+}
+
+const handles = new WeakMap<oc.Configuration, WeakMap<CryptoKey, oc.DPoPHandle>>();
+
+/**
+ * openid-client's DPoP handle for a provider and a key, made once per pair (it
+ * remembers the provider's nonce).
+ *
+ * @param config The provider's configuration.
+ * @param key The DPoP key.
+ * @returns The handle to pass to a grant.
+ *
+ * @example
+ * ```ts
+ * import * as oc from "openid-client";
+ * import { dpopHandle, generateDpopKey } from "./dpop.ts";
+ * const config = new oc.Configuration({ issuer: "https://id.example.org" }, "cli");
+ * const key = await generateDpopKey();
+ * if (dpopHandle(config, key) !== dpopHandle(config, key)) throw new Error("one handle per pair");
+ * ```
+ */
+export function dpopHandle(config: oc.Configuration, key: DpopKey): oc.DPoPHandle {
+  let byKey = handles.get(config);
+  if (!byKey) handles.set(config, byKey = new WeakMap());
+  let handle = byKey.get(key.pair.privateKey);
+  if (!handle) byKey.set(key.pair.privateKey, handle = oc.getDPoPHandle(config, key.pair));
+  return handle;
+}
+
+const warnedBearer = new Set<string>();
+
+/**
+ * What a grant made with a DPoP proof gave, kept right: a DPoP-bound token
+ * keeps its key (it rests with the credential in the store); a bearer token
+ * (a provider that ignores DPoP, which RFC 9449 allows) is used as bearer with
+ * one warning per issuer, or refused when the profile requires DPoP.
+ *
+ * @param credential What the grant gave.
+ * @param key The key the request proved.
+ * @param mode `true`, or `"required"` to refuse a bearer token.
+ * @param issuer The provider, for the messages.
+ * @returns The credential to keep.
+ * @throws {AuthError} `BAD_RESPONSE` for a bearer token when DPoP is required.
+ *
+ * @example
+ * ```ts
+ * import { Credential } from "../credential.ts";
+ * import { bindCredential, generateDpopKey } from "./dpop.ts";
+ * const key = await generateDpopKey();
+ * const bound = bindCredential(new Credential({ accessToken: "t", tokenType: "DPoP" }), key, true, "https://id.example.org");
+ * if (bound.dpopKey?.reveal() !== key.jwk.reveal()) throw new Error("the key rests with a bound token");
+ * ```
+ */
+export function bindCredential(
+  credential: Credential,
+  key: DpopKey,
+  mode: true | "required",
+  issuer: string,
+): Credential {
+  if (credential.tokenType === "DPoP") return credential.with({ dpopKey: key.jwk });
+  if (mode === "required") {
+    throw new AuthError(
+      "BAD_RESPONSE",
+      `The provider at ${issuer} answered a bearer token, not one bound to the DPoP key`,
+      {
+        hint: "the profile requires DPoP: enable DPoP for the client at the provider, " +
+          "or log in with --dpop to accept a bearer token",
+      },
+    );
+  }
+  if (!warnedBearer.has(issuer)) {
+    warnedBearer.add(issuer);
+    logger().warn(
+      `the provider at ${issuer} does not bind tokens to a DPoP key: using a bearer token`,
+    );
+  }
+  return credential.with({ dpopKey: undefined });
 }

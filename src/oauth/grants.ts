@@ -19,6 +19,13 @@ export interface GrantParameters {
   scope?: string | undefined;
   /** The audience to ask for. */
   audience?: string | undefined;
+  /** openid-client's DPoP handle: the request carries a proof of its key (RFC 9449). */
+  dpop?: oc.DPoPHandle | undefined;
+}
+
+/** openid-client's options for a grant request: the DPoP handle, when there is one. */
+export function dpopOption(p: GrantParameters): { DPoP?: oc.DPoPHandle } {
+  return p.dpop ? { DPoP: p.dpop } : {};
 }
 
 function params(p: GrantParameters): Record<string, string> {
@@ -35,16 +42,23 @@ const now = () => Date.now() / 1000;
  *
  * @param provider The provider.
  * @param credential The credential holding the refresh token.
+ * @param p The DPoP handle, when the tokens are bound to a key.
  * @returns The new credential (refresh token carried over unless rotated).
  */
 export async function refreshGrant(
   provider: Provider,
   credential: Credential,
+  p: GrantParameters = {},
 ): Promise<Credential> {
   const refreshToken = credential.refreshToken;
   if (!refreshToken) throw new LoginRequiredError("Cannot refresh token: no refresh token");
   try {
-    const response = await oc.refreshTokenGrant(provider.config, refreshToken.reveal());
+    const response = await oc.refreshTokenGrant(
+      provider.config,
+      refreshToken.reveal(),
+      undefined,
+      dpopOption(p),
+    );
     const next = toCredential(response, provider, now());
     return next.refreshToken ? next : next.with({ refreshToken });
   } catch (error) {
@@ -64,7 +78,7 @@ export async function clientCredentialsGrant(
   p: GrantParameters,
 ): Promise<Credential> {
   try {
-    const response = await oc.clientCredentialsGrant(provider.config, params(p));
+    const response = await oc.clientCredentialsGrant(provider.config, params(p), dpopOption(p));
     return toCredential(response, provider, now());
   } catch (error) {
     throw toAuthError(error, "Cannot get a client credentials token", secrets(provider));
@@ -91,7 +105,7 @@ export async function passwordGrant(
       username,
       password: password.reveal(),
       ...params(p),
-    });
+    }, dpopOption(p));
     return toCredential(response, provider, now());
   } catch (error) {
     throw toAuthError(error, "Cannot sign in with a password", secrets(provider, password));

@@ -5,7 +5,8 @@
  */
 
 import type * as oc from "openid-client";
-import { type Credential, credentialFromTokenJson } from "../credential.ts";
+import type { Credential } from "../credential.ts";
+import { credentialFromTokenJson } from "../credential_json.ts";
 import { checkCredentialSyntax } from "../token_syntax.ts";
 import type { Provider } from "./discovery.ts";
 
@@ -26,6 +27,8 @@ export function toCredential(
   receivedAt: number,
 ): Credential {
   const json: Record<string, unknown> = { ...response };
+  // openid-client lower-cases the type; RFC 6750 and RFC 9449 spell "Bearer" and "DPoP".
+  json.token_type = response.token_type === "dpop" ? "DPoP" : "Bearer";
   delete json.expires_at;
   delete json.issued_at;
   const credential = credentialFromTokenJson(

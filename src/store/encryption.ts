@@ -35,11 +35,8 @@
  * @module
  */
 
-import {
-  type Credential,
-  credentialFromStoredJson,
-  credentialToStoredJson,
-} from "../credential.ts";
+import type { Credential } from "../credential.ts";
+import { credentialFromStoredJson, credentialToStoredJson } from "../credential_json.ts";
 import { AuthError } from "../errors.ts";
 import { checkCredentialSyntax } from "../token_syntax.ts";
 import { jsonObjectOf } from "../util/json_object.ts";

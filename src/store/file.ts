@@ -7,11 +7,8 @@
  */
 
 import { isWithin, join } from "../fs/path.ts";
-import {
-  type Credential,
-  credentialFromStoredJson,
-  credentialToStoredJson,
-} from "../credential.ts";
+import type { Credential } from "../credential.ts";
+import { credentialFromStoredJson, credentialToStoredJson } from "../credential_json.ts";
 import { AuthError } from "../errors.ts";
 import {
   assertPrivateFile,

@@ -11,11 +11,8 @@
  */
 
 import { join } from "../fs/path.ts";
-import {
-  type Credential,
-  credentialFromStoredJson,
-  credentialToStoredJson,
-} from "../credential.ts";
+import type { Credential } from "../credential.ts";
+import { credentialFromStoredJson, credentialToStoredJson } from "../credential_json.ts";
 import { AuthError } from "../errors.ts";
 import { ensurePrivateDir, FILE_MODE } from "../fs/secure.ts";
 import { checkCredentialSyntax } from "../token_syntax.ts";

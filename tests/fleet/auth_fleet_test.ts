@@ -1,6 +1,6 @@
 import { createClient } from "redis";
 import { Auth } from "../../src/auth.ts";
-import { credentialFromTokenJson } from "../../src/credential.ts";
+import { credentialFromTokenJson } from "../../src/credential_json.ts";
 import { AuthError } from "../../src/errors.ts";
 import { closeKvStores, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, RedisStore } from "../../src/store/redis.ts";

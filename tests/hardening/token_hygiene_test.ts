@@ -22,7 +22,7 @@ import {
   Secret,
 } from "../../mod.ts";
 import { checkTokenSyntax } from "../../src/token_syntax.ts";
-import { credentialToStoredJson } from "../../src/credential.ts";
+import { credentialToStoredJson } from "../../src/credential_json.ts";
 import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";

@@ -3,11 +3,16 @@
 // origin nor after a chain left the first one — answering a nonce challenge once.
 
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from "jose";
-import { LoginRequiredError } from "../../mod.ts";
+import { AuthError, Credential, LoginRequiredError, setLogger } from "../../mod.ts";
 import { createAuthFetch } from "../../src/fetch.ts";
-import { dpopKeyFromJwk, DpopSender, generateDpopKey } from "../../src/oauth/dpop.ts";
+import {
+  bindCredential,
+  dpopKeyFromJwk,
+  DpopSender,
+  generateDpopKey,
+} from "../../src/oauth/dpop.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejectsWith } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../assert.ts";
 
 interface Hop {
   url: string;
@@ -58,7 +63,7 @@ function wrapper(origin: string, sender: DpopSender, token: string, renew?: () =
     apiOrigins: [origin],
     getToken: () => Promise.resolve(token),
     renew: () => Promise.resolve(renew?.()),
-    proofs: sender,
+    proofsFor: () => sender,
     backoff: { baseMs: 1, capMs: 2 },
   });
 }
@@ -69,7 +74,15 @@ Deno.test("DPoP key: a made key survives the store with its thumbprint, and no o
   assertEquals(key.jkt, await calculateJwkThumbprint(jwk));
   const again = await dpopKeyFromJwk(key.jwk.reveal(), "work");
   assertEquals(again.jkt, key.jkt);
-  for (const shown of [Deno.inspect(key, { depth: 10 }), JSON.stringify(key), String(key.jwk)]) {
+  const credential = new Credential({ accessToken: "t", tokenType: "DPoP", dpopKey: key.jwk });
+  const shownForms = [
+    Deno.inspect(key, { depth: 10 }),
+    JSON.stringify(key),
+    String(key.jwk),
+    Deno.inspect(credential, { depth: 10 }),
+    JSON.stringify(credential),
+  ];
+  for (const shown of shownForms) {
     assert(!shown.includes(jwk.d), `the private key shows: ${shown.slice(0, 80)}`);
   }
   for (const bad of ["", "{", '{"kty":"RSA"}', JSON.stringify({ ...jwk, d: undefined })]) {
@@ -188,4 +201,34 @@ Deno.test("DPoP fetch: a 401 invalid_token renews once and sends the new token w
   assertEquals(await response.text(), "ok");
   await assertProofFor(api.hops[0]!, "old", key.jkt);
   await assertProofFor(api.hops[1]!, "new", key.jkt);
+});
+
+Deno.test("DPoP binding: a bound token keeps its key; a bearer answer warns once per issuer, or is refused when required", async () => {
+  const key = await generateDpopKey();
+  const bound = bindCredential(
+    new Credential({ accessToken: "t", tokenType: "DPoP" }),
+    key,
+    true,
+    "https://a.example",
+  );
+  assertEquals(bound.dpopKey?.reveal(), key.jwk.reveal());
+  const warnings: string[] = [];
+  const previous = setLogger({ warn: (m) => warnings.push(m), debug() {} });
+  try {
+    const bearer = new Credential({ accessToken: "t", tokenType: "Bearer", dpopKey: key.jwk });
+    for (let i = 0; i < 2; i++) {
+      assertEquals(bindCredential(bearer, key, true, "https://b.example").dpopKey, undefined);
+    }
+    assertEquals(warnings, [
+      "the provider at https://b.example does not bind tokens to a DPoP key: using a bearer token",
+    ]);
+    const error = assertThrowsWith(
+      () => bindCredential(bearer, key, "required", "https://b.example"),
+      AuthError,
+      "BAD_RESPONSE",
+    );
+    assert(!error.message.includes(JSON.parse(key.jwk.reveal()).d), "the key is never quoted");
+  } finally {
+    setLogger(previous);
+  }
 });
