@@ -15,6 +15,7 @@ import { type Context, contextOf } from "./context.ts";
 import type { LoginOptions } from "./options.ts";
 import { providerFor } from "./renewer.ts";
 import { resolve as resolvePath } from "node:path";
+import { isInlineKey } from "../oauth/client_key.ts";
 
 /**
  * Signs in with the flow asked for, unless the profile holds a credential
@@ -151,11 +152,15 @@ async function signIn(context: Context, options: LoginOptions): Promise<Credenti
  */
 export async function keepLogin(context: Context, credential: Credential): Promise<Context> {
   const { clientSecret, clientKey, profileSession } = context;
-  // A key file's path is kept, never the key; a CryptoKey cannot be kept at all.
+  // A key file's path is kept, never the key; a key given inline or as a CryptoKey is not kept.
   // Absolute, so that a later process in another folder finds it.
-  const keyFile = typeof clientKey?.key === "string" ? resolvePath(clientKey.key) : undefined;
+  const keyFile = typeof clientKey?.key === "string" && !isInlineKey(clientKey.key)
+    ? resolvePath(clientKey.key)
+    : undefined;
   if (clientKey && keyFile === undefined) {
-    logger().warn("a client key given as a CryptoKey is not kept: later calls must pass it again");
+    logger().warn(
+      "a client key given inline or as a CryptoKey is not kept: later calls must pass it again",
+    );
   }
   await profileSession.save(
     clientSecret || keyFile

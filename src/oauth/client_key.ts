@@ -35,8 +35,35 @@ const KINDS: { alg: Alg; params: EcKeyImportParams | RsaHashedImportParams | Alg
 
 const SUPPORTED = "an EC P-256 or P-384, Ed25519 or RSA private key";
 
+/** What messages call a key given as text rather than as a file. */
+const INLINE = "(given inline)";
+
+/**
+ * Whether a client key string is the key itself (PEM or JWK text, as a CI
+ * secret variable holds it) rather than a file's path.
+ *
+ * @param source The string given as the client key.
+ * @returns `true` for PEM or JWK text.
+ *
+ * @example
+ * ```ts
+ * import { isInlineKey } from "./client_key.ts";
+ * if (!isInlineKey("-----BEGIN PRIVATE KEY-----\n…") || isInlineKey("/etc/svc.pem")) {
+ *   throw new Error("a path is not a key");
+ * }
+ * ```
+ */
+export function isInlineKey(source: string): boolean {
+  const text = source.trimStart();
+  return text.startsWith("-----BEGIN") || text.startsWith("{");
+}
+
 function bad(message: string, hint?: string): AuthError {
-  return new AuthError("BAD_CLIENT_KEY", message, hint === undefined ? {} : { hint });
+  return new AuthError(
+    "BAD_CLIENT_KEY",
+    message.replace(`Client key file "${INLINE}"`, "The client key given inline"),
+    hint === undefined ? {} : { hint },
+  );
 }
 
 /** The JWS algorithm of a private `CryptoKey`, or `undefined` when Latchkey cannot sign with it. */
@@ -166,7 +193,8 @@ async function fromJwk(text: string, file: string): Promise<ClientKey> {
 /**
  * Loads a client's private key for `private_key_jwt`.
  *
- * @param source A path to a PKCS#8 PEM or JWK file, or a private `CryptoKey`.
+ * @param source A path to a PKCS#8 PEM or JWK file, the PEM or JWK text itself, or a private
+ * `CryptoKey`.
  * @param kid The `kid` of the assertions, if the provider needs one (it wins over a JWK's own).
  * @returns The key, its algorithm and `kid`.
  * @throws {AuthError} `INSECURE_PERMISSIONS` when group or others can read the file (with the
@@ -201,6 +229,14 @@ export async function loadClientKey(source: string | CryptoKey, kid?: string): P
       throw bad(`The client key is a ${source.algorithm.name} key`, `use ${SUPPORTED}`);
     }
     return withKid({ key: source, alg });
+  }
+  if (isInlineKey(source)) {
+    // The key itself (a CI secret in LATCHKEY_CLIENT_KEY): read as a file's text would be, and
+    // named "the client key" in messages — never by its value.
+    const text = source.trim();
+    return withKid(
+      text.startsWith("{") ? await fromJwk(text, INLINE) : await fromPem(text, INLINE),
+    );
   }
   const read = await readIfExistsNoFollow(source, "client key file");
   if (read === undefined) {

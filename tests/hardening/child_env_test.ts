@@ -116,7 +116,12 @@ Deno.test({
       "file",
       "--timeout",
       "30",
-    ], { env: secrets, secrets: Object.values(secrets) });
+    ], {
+      // Without LATCHKEY_CLIENT_KEY: beside the client secret it would be refused (a client
+      // authenticates one way). The keychain tool's test below starts with it set.
+      env: { ...secrets, LATCHKEY_CLIENT_KEY: "" },
+      secrets: Object.values(secrets),
+    });
     assertEquals(result.code, 0, show(result));
     const found = await dumps(home);
     assertEquals(found.map(([file]) => file.split(".")[0]), ["browser", "xdg-open", "xdg-open"]);

@@ -185,3 +185,16 @@ Deno.test("Auth with a clientKey CryptoKey gets client credentials tokens; a key
   });
   await assertRejectsWith(() => both.token(), AuthError, "USAGE");
 });
+
+Deno.test("client key: the key itself as text (a CI secret in LATCHKEY_CLIENT_KEY) loads, and a bad one is never quoted", async () => {
+  const keys = await pair({ name: "ECDSA", namedCurve: "P-256" });
+  const text = pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", keys.privateKey));
+  assertEquals((await loadClientKey(text)).alg, "ES256");
+  const jwk = JSON.stringify(await crypto.subtle.exportKey("jwk", keys.privateKey));
+  assertEquals((await loadClientKey(jwk, "k")).kid, "k");
+  const sec1 = text.replaceAll("PRIVATE KEY", "EC PRIVATE KEY");
+  const error = await assertRejectsWith(() => loadClientKey(sec1), AuthError, "BAD_CLIENT_KEY");
+  assertStringIncludes(error.message, "The client key given inline is not PKCS#8");
+  const body = text.split("\n")[1]!;
+  assert(!`${error.message} ${error.hint}`.includes(body), "the key is quoted");
+});
