@@ -48,6 +48,8 @@ export interface SoakResult {
   perWindow: number;
   invalidGrant: number;
   errors: number;
+  /** DPoP proofs the provider refused (0 without DPoP). */
+  refusedProofs: number;
 }
 
 /**
@@ -55,14 +57,15 @@ export interface SoakResult {
  *
  * @param processes How many.
  * @param seconds How long.
+ * @param dpop Whether the tokens are DPoP-bound (each refresh proves the key kept with them).
  * @returns The figures.
  */
-export async function soak(processes: number, seconds: number): Promise<SoakResult> {
+export async function soak(processes: number, seconds: number, dpop = false): Promise<SoakResult> {
   const home = await isolatedHome();
   const lifetime = 2;
   await using provider = await startMockProvider({ accessTokenTtl: lifetime });
-  const profile = `soak-${processes}`;
-  await seedProfile(provider, profile, lifetime);
+  const profile = `soak-${processes}${dpop ? "-dpop" : ""}`;
+  await seedProfile(provider, profile, lifetime, { dpop });
   const before = provider.counts.token.refresh_token ?? 0;
   const { results, span } = await runTokenLoops({
     issuer: provider.issuer,
@@ -82,6 +85,7 @@ export async function soak(processes: number, seconds: number): Promise<SoakResu
     perWindow: refreshes / windows,
     invalidGrant: provider.counts.invalidGrant,
     errors,
+    refusedProofs: provider.counts.dpopRefused,
   };
 }
 

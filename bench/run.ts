@@ -62,6 +62,23 @@ for (const n of [8, 16]) {
   );
 }
 
+console.error(`16 processes with DPoP for ${seconds} s…`);
+const dp = await soak(16, seconds, true);
+add(
+  `16 processes, DPoP-bound tokens, 2 s tokens, ${
+    dp.seconds.toFixed(0)
+  } s: refreshes per expiry window`,
+  `${dp.perWindow.toFixed(2)} (${dp.refreshes} in ${dp.windows.toFixed(1)} windows)`,
+  "≤ 1",
+  dp.perWindow <= 1,
+);
+add(
+  "16 processes, DPoP: `invalid_grant` / refused proofs",
+  `${dp.invalidGrant} / ${dp.refusedProofs}`,
+  "0 / 0",
+  dp.invalidGrant === 0 && dp.refusedProofs === 0,
+);
+
 console.error("latchkey token vs an empty script…");
 const c = await cliBench();
 add(

@@ -2,6 +2,7 @@
 // Auth wired to a mock provider with an onPrompt that approves like a person.
 import { Auth, type AuthOptions, Credential, FileStore, type LoginPrompt } from "../../mod.ts";
 import type { MockProvider } from "../../testing.ts";
+import { generateDpopKey } from "../../src/oauth/dpop.ts";
 
 /** Points HOME and XDG_CONFIG_HOME at a fresh temporary folder; clears LATCHKEY_*. */
 export async function isolateHome(): Promise<string> {
@@ -53,8 +54,16 @@ export async function listening(port: number, hostname = "127.0.0.1"): Promise<b
  * Saves a session minted by the mock as a profile's credential in the file
  * store of the current HOME.
  */
-export async function seedProfile(provider: MockProvider, profile: string, ttl?: number) {
-  const t = await provider.issueTokens({ ttl, scope: "openid offline_access" });
+export async function seedProfile(
+  provider: MockProvider,
+  profile: string,
+  ttl?: number,
+  options: { dpop?: boolean } = {},
+) {
+  // With DPoP, the tokens are bound to a new key, which rests with the credential (as a
+  // `login --dpop` leaves it).
+  const key = options.dpop ? await generateDpopKey() : undefined;
+  const t = await provider.issueTokens({ ttl, scope: "openid offline_access", jkt: key?.jkt });
   const now = Date.now() / 1000;
   await new FileStore().write(
     profile,
@@ -65,6 +74,8 @@ export async function seedProfile(provider: MockProvider, profile: string, ttl?:
       issuedAt: now,
       issuer: provider.issuer,
       clientId: "latchkey-cli",
+      tokenType: t.token_type,
+      dpopKey: key?.jwk,
     }),
   );
   return t;
