@@ -17,6 +17,7 @@
  */
 
 import { credentialFromTokenJson } from "../src/credential_json.ts";
+import { generateDpopKey } from "../src/oauth/dpop.ts";
 import { KvStore } from "../src/store/kv.ts";
 import { RedisStore } from "../src/store/redis.ts";
 import type { CredentialStore } from "../src/store/types.ts";
@@ -26,7 +27,8 @@ import type { IdentityReport, WorkerConfig, WorkerReport } from "./fleet_worker.
 
 const SECONDS = Number(Deno.env.get("FLEET_SECONDS") ?? 30);
 const WORKERS = Number(Deno.env.get("FLEET_WORKERS") ?? 32);
-const SCENARIOS = (Deno.env.get("FLEET_SCENARIOS") ?? "redis,kv,baseline,outage").split(",");
+const SCENARIOS = (Deno.env.get("FLEET_SCENARIOS") ?? "redis,kv,redis-dpop,kv-dpop,baseline,outage")
+  .split(",");
 const TTL = 2;
 const REFRESH_GRANT = "refresh_token";
 const CC_GRANT = "client_credentials";
@@ -225,13 +227,25 @@ function report(name: string, run: Run, provider: MockProvider): void {
   );
 }
 
-async function seed(provider: MockProvider, store: CredentialStore): Promise<string> {
-  const tokens = await provider.issueTokens({ username: "alice", clientId: "latchkey-cli" });
+async function seed(
+  provider: MockProvider,
+  store: CredentialStore,
+  dpop = false,
+): Promise<string> {
+  // With DPoP, the tokens are bound to a key that rests with the credential in the fleet store,
+  // as a `login --dpop` on one machine leaves it for all.
+  const key = dpop ? await generateDpopKey() : undefined;
+  const tokens = await provider.issueTokens({
+    username: "alice",
+    clientId: "latchkey-cli",
+    jkt: key?.jkt,
+  });
   await store.write(
     "fleet",
     credentialFromTokenJson({ ...tokens }).with({
       issuer: provider.issuer,
       clientId: "latchkey-cli",
+      dpopKey: key?.jwk,
     }),
   );
   return tokens.refresh_token;
@@ -270,6 +284,33 @@ try {
     await store.close();
     const run = await runFleet({ store: "kv", kvPath, issuer: provider.issuer, seconds: SECONDS });
     report("kv", run, provider);
+  }
+
+  for (const kind of ["redis", "kv"] as const) {
+    if (!SCENARIOS.includes(`${kind}-dpop`)) continue;
+    // The same fleet with DPoP: the user's refresh token and both identities' tokens are bound
+    // to keys kept in the store; every proof must be accepted.
+    redis = kind === "redis" ? await startRedis() : undefined;
+    const kvPath = `${tmpConfig}/fleet-dpop.kv`;
+    await using provider = await startMockProvider({ accessTokenTtl: TTL });
+    await using store = kind === "redis"
+      ? new RedisStore({ url: redis!.url })
+      : new KvStore({ path: kvPath });
+    await seed(provider, store, true);
+    await store.close();
+    const run = await runFleet({
+      store: kind,
+      ...(kind === "redis" ? { redisUrl: redis!.url } : { kvPath }),
+      issuer: provider.issuer,
+      seconds: SECONDS,
+      dpop: true,
+    });
+    report(`${kind} with DPoP`, run, provider);
+    console.log(
+      `   DPoP proofs refused: ${provider.counts.dpopRefused}; nonce challenges: ${provider.counts.dpopNonceChallenges}`,
+    );
+    await redis?.stop();
+    redis = undefined;
   }
 
   if (SCENARIOS.includes("baseline")) {

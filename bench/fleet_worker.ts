@@ -32,6 +32,8 @@ export interface WorkerConfig {
   seconds: number;
   /** The refresh token every worker starts from, for the `memory` baseline. */
   refreshToken?: string;
+  /** DPoP: the tokens are bound to a key kept with the credential in the fleet store. */
+  dpop?: boolean;
 }
 
 /** One second of a worker's run. */
@@ -90,6 +92,7 @@ const common: AuthOptions = {
   redisUrl: config.redisUrl,
   kvPath: config.kvPath,
   retries: 0,
+  ...(config.dpop ? { dpop: true, apiOrigins: [config.issuer] } : {}),
 };
 const user = new Auth({
   ...common,
@@ -138,9 +141,11 @@ async function drive(auth: Auth, report: IdentityReport, path: string, start: nu
       heldExpiry = ((await auth.credential())?.expiresAt ?? 0) * 1000;
       if (Date.now() - lastApi >= 1000) {
         lastApi = Date.now();
-        const response = await fetch(`${apiUrl}${path}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
+        // A DPoP-bound token is useless as a bearer token: the DPoP fleet calls through
+        // auth.fetch, which proves the key kept with the credential.
+        const response = config.dpop
+          ? await auth.fetch(`${apiUrl}${path}`)
+          : await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
         await response.body?.cancel();
         // A 401 for a token past the `exp` claim the provider put in it (whole seconds, so up
         // to 1 s before the expiry the client computes from `expires_in`) is "401-exp".
