@@ -1,7 +1,7 @@
 // End-to-end tests of token, status, fetch, refresh, save-token, logout, profiles and
 // mock-server through the CLI, against the mock provider.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../support/assert.ts";
 import {
   canary,
   loggedInHome,

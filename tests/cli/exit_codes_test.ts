@@ -1,7 +1,7 @@
 // One test per exit code of the contract: 0 ok · 1 login required / denied / expired / HTTP error
 // status · 2 usage or bad input · 3 provider or network failure · 130 interrupted.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { loggedInHome, makeHome, runCli, show, spawnCli, tokenSecrets } from "./helpers.ts";
 
 Deno.test("exit 0: status with a usable credential", async () => {

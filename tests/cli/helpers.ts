@@ -7,7 +7,7 @@
 import { type Credential, credentialFromTokenJson, FileStore, type Profile } from "../../mod.ts";
 import type { IssuedTokens, MockProvider } from "../../testing.ts";
 import { DENO_FLAGS } from "../../cli/permissions.ts";
-import { assert } from "../assert.ts";
+import { assert } from "../support/assert.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = `${ROOT}cli.ts`;

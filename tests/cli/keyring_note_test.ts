@@ -1,7 +1,7 @@
 // On a machine without a working keychain (a headless server), the "keyring is not available"
 // note comes once, when a credential goes to the file store instead, not on every command.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { canary, makeHome, runCli, show } from "./helpers.ts";
 

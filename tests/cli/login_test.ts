@@ -1,7 +1,7 @@
 // End-to-end logins through the CLI against the mock provider: device, browser, client
 // credentials (environment and stdin) and password (stdin and a terminal without echo).
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partsPresent, SCRIPT } from "../real/helpers.ts";
 import {
   assertArgvClean,

@@ -1,6 +1,6 @@
 // The permissions of the binary: one source of truth for `deno task cli` and `deno task compile`,
 // nothing broader than needed, and a one-line message when one is missing.
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
   cliTask,
   compileTask,

@@ -3,7 +3,7 @@
 // fakes of the services (and the mock provider for anaconda's sign-in), plus the usage errors.
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
 import { canary, type Home, makeHome, runCli, show, spawnCli } from "./helpers.ts";

@@ -4,7 +4,7 @@
 // a new sign-in, and `profiles remove` logs out and forgets.
 import { startMockProvider } from "../../testing.ts";
 import type { MockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { canary, type Home, makeHome, runCli, show } from "./helpers.ts";
 
 const SECRET = canary("client-secret");

@@ -2,7 +2,7 @@
 // while it waits, and colours its messages unless NO_COLOR is set; off a terminal it writes no
 // escape sequence at all.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
 import { type Home, makeHome, runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
 

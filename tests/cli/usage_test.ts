@@ -1,5 +1,5 @@
 // Help, version, and the one-line usage errors (exit 2) of the CLI.
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { COMMANDS } from "../../cli/commands.ts";
 import { makeHome, runCli, show, writeConfig } from "./helpers.ts";
 

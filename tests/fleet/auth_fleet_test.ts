@@ -6,7 +6,7 @@ import { closeKvStores, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, RedisStore } from "../../src/store/redis.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { newStoreKey, sleep } from "./helpers.ts";
 import { redisTest, startRedis } from "./redis_server.ts";
 

@@ -1,14 +1,11 @@
 /**
- * Helpers for the foundation tests: assertions that check the exact error class and code,
- * temporary folders, secret files, fake JWTs, loopback servers, and `probe()`, which runs an
- * `Auth` in a child process with its own environment, HOME, XDG_CONFIG_HOME and current folder.
+ * Helpers for the foundation tests: temporary folders, secret files, fake JWTs, loopback
+ * servers, and `probe()`, which runs an `Auth` in a child process with its own environment, HOME, XDG_CONFIG_HOME and current folder.
  *
  * `deno test --parallel` runs every test file in one process, so a test must never change the
  * environment, the current folder or the umask in-process: those would leak into the other
  * files. Tests that need them go through `probe()`; in-process `Auth`s use
  * {@linkcode NO_ENV_PREFIX}, `dotenv: false` and an explicit store.
- *
- * JSR is unreachable here, so the assertions are built on `node:assert`.
  *
  * @module
  */
@@ -17,58 +14,7 @@ import assert from "node:assert/strict";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { AuthErrorCode } from "../../src/errors.ts";
-
-/**
- * Asserts deep, strict equality.
- *
- * @param actual The value under test.
- * @param expected The expected value.
- * @param message Shown on failure.
- */
-export function assertEquals<T>(
-  actual: unknown,
-  expected: T,
-  message?: string,
-): asserts actual is T {
-  assert.deepStrictEqual(actual, expected, message);
-}
-
-/**
- * Asserts that a condition holds.
- *
- * @param condition The condition.
- * @param message Shown on failure.
- */
-export function assertTrue(condition: unknown, message?: string): asserts condition {
-  assert.ok(condition, message);
-}
-
-/**
- * Asserts that `text` does not contain `needle`.
- *
- * @param text The text under test.
- * @param needle What must not appear.
- * @param what What the text is, for the failure message.
- */
-export function assertExcludes(text: string, needle: string, what = "text"): void {
-  if (text.includes(needle)) {
-    throw new assert.AssertionError({ message: `${what} contains "${needle}": ${text}` });
-  }
-}
-
-/**
- * Asserts that `text` contains `needle`.
- *
- * @param text The text under test.
- * @param needle What must appear.
- */
-export function assertIncludes(text: string, needle: string): void {
-  if (!text.includes(needle)) {
-    throw new assert.AssertionError({ message: `expected "${needle}" in: ${text}` });
-  }
-}
-
-export { assertRejectsWith, assertThrowsWith } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 
 /** A temporary folder, removed by `await using`. */
 export interface TempDir extends AsyncDisposable {

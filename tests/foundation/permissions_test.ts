@@ -12,15 +12,8 @@ import { writeFileAtomic } from "../../src/fs/secure.ts";
 import { type Logger, setLogger } from "../../src/log.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
-import {
-  assertEquals,
-  assertRejectsWith,
-  failed,
-  modeOf,
-  ok,
-  probe,
-  writeSecretFile,
-} from "./helpers.ts";
+import { failed, modeOf, ok, probe, writeSecretFile } from "./helpers.ts";
+import { assertEquals, assertRejectsWith } from "../support/assert.ts";
 
 const credential = new Credential({ accessToken: "access", expiresAt: 2_000_000_000 });
 

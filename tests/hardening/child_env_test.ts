@@ -4,7 +4,7 @@
 // a few milliseconds is seen too (the process-tree check at spawn cannot see it).
 import { startMockProvider } from "../../testing.ts";
 import { childEnvironment, secretEnvNames } from "../../src/secret_env.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import {
   canary,

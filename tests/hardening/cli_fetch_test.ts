@@ -7,7 +7,7 @@
  */
 
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { loggedInHome, makeHome, runCli, show, tokenSecrets, writeConfig } from "../cli/helpers.ts";
 import { CANARY } from "./helpers.ts";
 

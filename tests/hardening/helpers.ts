@@ -160,8 +160,6 @@ export function assertTypedError(
   if (complaint) throw new nodeAssert.AssertionError({ message: complaint });
 }
 
-export { assertRejectsWith } from "../assert.ts";
-
 /**
  * Rejects when a promise takes longer than `ms`.
  *

@@ -13,7 +13,7 @@
  */
 
 import { join, relative } from "node:path";
-import { assert } from "../assert.ts";
+import { assert } from "../support/assert.ts";
 import { assertNoLeak, DENO_DIR, ROOT, sandbox } from "./helpers.ts";
 
 /** Files Latchkey wrote that are not meant to hold secrets (all but credential files). */

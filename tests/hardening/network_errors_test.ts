@@ -9,13 +9,17 @@
  * is local.
  */
 
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejectsWith,
+  assertStringIncludes,
+} from "../support/assert.ts";
 import { Auth, AuthError } from "../../mod.ts";
 import { describeNetworkError, networkFailure } from "../../src/http/network_error.ts";
 import { ProviderUnreachableError, retryingFetch } from "../../src/oauth/http.ts";
 import { makeHome, runCli, type RunOptions, show } from "../cli/helpers.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { assertRejectsWith } from "./helpers.ts";
 
 /** Times a promise, in milliseconds. */
 async function timed<T>(promise: Promise<T>): Promise<[T, number]> {

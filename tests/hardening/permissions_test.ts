@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
 import {
   AuthError,
   Credential,
@@ -19,7 +19,7 @@ import {
 } from "../../mod.ts";
 import { Auth } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assertRejectsWith, sandbox } from "./helpers.ts";
+import { sandbox } from "./helpers.ts";
 
 const credential = new Credential({
   accessToken: "access",

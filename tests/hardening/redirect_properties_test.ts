@@ -16,7 +16,7 @@
  */
 
 import { fc } from "../test_deps.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
 import { CANARIES, CANARY, errorText, fuzzRuns, leaksIn, serve } from "./helpers.ts";
 

@@ -8,7 +8,7 @@
  * `TypeError` with nothing read and no part of the Location in the message.
  */
 
-import { assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertRejectsWith, assertStringIncludes } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
 import { CANARIES, CANARY, errorText, leaksIn, serve, type TestServer } from "./helpers.ts";
 

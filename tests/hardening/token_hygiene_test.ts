@@ -26,7 +26,7 @@ import { credentialToStoredJson } from "../../src/credential.ts";
 import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { canary, makeHome, runCli, show, writeConfig } from "../cli/helpers.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */

@@ -4,7 +4,7 @@
 // each command's --help names the flags README's CLI table gives it, and README names every flag
 // --help lists.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   type Home,
   makeHome,

@@ -3,7 +3,7 @@
 // client secret, sharing only the fleet store and its store key — gets a token from that login.
 // Each step is a `cli.ts` process under the binary's exact permission flags.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { redisTest, startRedis } from "../fleet/redis_server.ts";
 import { newStoreKey } from "../fleet/helpers.ts";

@@ -3,7 +3,7 @@
 // (jupyter nbconvert); the notebook's Auth finds that login and shows no prompt.
 import { join } from "node:path";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { makeHome, ROOT, runCli, show, tokenSecrets } from "../cli/helpers.ts";
 import { childEnv, realTest } from "../real/helpers.ts";
 import { deviceLogin } from "./steps.ts";

@@ -3,7 +3,7 @@
 // another process, and written back in the same format, 0600.
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { runProgram } from "./program.ts";

@@ -2,7 +2,7 @@
 // across processes (the table names the unit tests per row; these walk the user's path).
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { canary, makeHome, runCli, type RunResult, show } from "../cli/helpers.ts";
 import { deviceLogin, serviceLogin } from "./steps.ts";
 

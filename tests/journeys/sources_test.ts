@@ -1,7 +1,7 @@
 // Journeys of the README's "Where a credential comes from" and "Use it from code": each step a
 // separate process with a fresh HOME and only the environment that step has.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { runProgram } from "./program.ts";
 import { serviceLogin } from "./steps.ts";

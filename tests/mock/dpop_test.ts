@@ -6,7 +6,7 @@
 import * as oc from "openid-client";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 
 const SERVICE = { clientId: "svc", clientSecret: "svc-secret", grants: ["client_credentials"] };
 

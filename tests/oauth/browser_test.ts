@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { AuthError, type LoginPrompt, LoginRequiredError } from "../../mod.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
 import { isolateHome, listening, publicAuth } from "./helpers.ts";

@@ -3,7 +3,12 @@
 
 import { AuthError, type AuthErrorCode } from "../../mod.ts";
 import { loadClientKey } from "../../src/oauth/client_key.ts";
-import { assert, assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejectsWith,
+  assertStringIncludes,
+} from "../support/assert.ts";
 
 type Params = EcKeyGenParams | RsaHashedKeyGenParams | Algorithm;
 

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { AuthError, LoginRequiredError, TokenExpiredError } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
 import { approvingPrompt, isolateHome, publicAuth } from "./helpers.ts";

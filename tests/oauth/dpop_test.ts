@@ -7,7 +7,7 @@ import { LoginRequiredError } from "../../mod.ts";
 import { createAuthFetch } from "../../src/fetch.ts";
 import { dpopKeyFromJwk, DpopSender, generateDpopKey } from "../../src/oauth/dpop.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejectsWith } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
 
 interface Hop {
   url: string;

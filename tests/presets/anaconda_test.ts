@@ -14,11 +14,11 @@ import {
   modeOf,
   now,
   presetTests,
-  rejectsWith,
   serve,
   type TestServer,
 } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
+import { assertRejectsWith } from "../support/assert.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -156,7 +156,7 @@ test("anaconda: the documented session — login, a no-op login, a client, logou
   // logout() removes the key; the same client loads the key on every request, so it notices.
   assert.equal(await anaconda.logout({ keyring: "file" }), true);
   assert.equal(await Deno.readTextFile(file), '{"Anaconda Cloud": {}}');
-  await rejectsWith(() => client.get("/api/account"), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => client.get("/api/account"), LoginRequiredError, "LOGIN_REQUIRED");
   const open = await client.get("/api/public"); // unauthenticated requests still work
   assert.deepEqual(await open.json(), { hello: "world" });
   assert.equal(api.requests.at(-1)!.headers.get("authorization"), null);
@@ -182,7 +182,7 @@ test("anaconda: an expired key raises TokenExpiredError on requests, and login()
   await keyring.set("Anaconda Cloud", domain, item);
 
   const Client = anaconda.clientFactory("my-app/1.0");
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => new Client({ keyring }).get("/api/account"),
     TokenExpiredError,
   );
@@ -217,7 +217,7 @@ test("anaconda: basic (password) login is deprecated: it warns, then stores the 
     username: "alice",
     domain,
   });
-  await rejectsWith(
+  await assertRejectsWith(
     () =>
       anaconda.login({ basic: true, force: true, username: "alice", password: "nope", keyring }),
     OAuthError,
@@ -229,7 +229,7 @@ test("anaconda: the loopback listener answers one request on its path, and refus
   await using t = await setUp();
   const keyring = new anaconda.FileKeyring();
   const answers: [number, string | null][] = [];
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () =>
       anaconda.login({
         keyring,
@@ -275,7 +275,7 @@ test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats t
   assert.equal(config.authDomain, "id.example.org");
   assert.equal(config.clientId, "from-env");
   assert.equal((await anaconda.loadConfig({ domain: "id.other.org" })).authDomain, "id.other.org");
-  await rejectsWith(
+  await assertRejectsWith(
     () => anaconda.loadConfig({ domain: "http://id.example.org" }),
     AuthError,
     "INSECURE_URL",
@@ -319,7 +319,7 @@ test("anaconda: the client joins paths to the API domain, sends the key to that 
     fetch: fakeFetch,
   });
   assert.equal(await anonymous.baseUri(), "https://api.example.org");
-  await rejectsWith(() => anonymous.get("/denied"), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => anonymous.get("/denied"), LoginRequiredError, "LOGIN_REQUIRED");
   try {
     new Client({ domain: "a.example.org", baseUri: "https://b.example.org" });
     assert.fail("expected a TypeError");

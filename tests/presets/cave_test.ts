@@ -8,10 +8,10 @@ import {
   isolatedHome,
   modeOf,
   presetTests,
-  rejectsWith,
   serve,
   writeFileWithMode,
 } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -64,7 +64,7 @@ test("cave: saveToken refuses to replace a key unless overwrite is true, and kee
   const auth = new cave.AuthClient();
   assert.equal(await auth.token(), "old");
 
-  const error = await rejectsWith(() => auth.saveToken("new"), AuthError, "USAGE");
+  const error = await assertRejectsWith(() => auth.saveToken("new"), AuthError, "USAGE");
   assert.equal(
     error.message,
     `Cannot save token: key "token" already exists in token file "${file}"`,
@@ -151,11 +151,15 @@ test("cave: a file that is not a JSON object is BAD_TOKEN_FILE naming the file, 
   await using home = await isolatedHome();
   const file = home.at(".cloudvolume", "secrets", "cave-secret.json");
   await writeFileWithMode(file, "s3cr3t-not-json", 0o600);
-  const error = await rejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
+  const error = await assertRejectsWith(
+    () => new cave.AuthClient().token(),
+    AuthError,
+    "BAD_TOKEN_FILE",
+  );
   assert.ok(error.message.includes(file));
   assert.ok(!error.message.includes("s3cr3t"));
   await Deno.writeTextFile(file, '{"token": 42}');
-  await rejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
+  await assertRejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
 });
 
 test("cave: fetch sends the token to the server and the services' origins only, shared by all services", async () => {
@@ -242,5 +246,5 @@ test("cave: server addresses are https unless on loopback; the token never shows
   const auth = new cave.AuthClient({ token: "hidden-token-value" });
   assert.ok(!Deno.inspect(auth).includes("hidden-token-value"));
   assert.ok(!JSON.stringify(auth).includes("hidden-token-value"));
-  await rejectsWith(() => auth.saveToken(""), TypeError);
+  await assertRejectsWith(() => auth.saveToken(""), TypeError);
 });

@@ -10,12 +10,12 @@ import {
   modeOf,
   now,
   presetTests,
-  rejectsWith,
   serve,
   sha1,
   type TestServer,
   writeFileWithMode,
 } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -199,14 +199,14 @@ test("descarteslabs: a short-lived token alone is used until it expires, and dis
   Deno.env.delete("DESCARTESLABS_TOKEN");
 
   const expired = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() - 10 });
-  await rejectsWith(
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ domain: server.url, jwtToken: expired }).token(),
     TokenExpiredError,
     "TOKEN_EXPIRED",
   );
 
   const foreign = fakeJwt({ aud: "another-client", sub: SUB, exp: now() + 3600 });
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () =>
       new descarteslabs.Auth({ domain: server.url, jwtToken: foreign, clientId: CLIENT_ID })
         .token(),
@@ -290,7 +290,7 @@ test("descarteslabs: DESCARTESLABS_TOKEN_INFO_PATH moves the file; tokenInfoPath
   );
 
   const none = new descarteslabs.Auth({ domain: server.url, tokenInfoPath: null });
-  await rejectsWith(() => none.token(), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => none.token(), LoginRequiredError, "LOGIN_REQUIRED");
   assert.deepEqual(home.warnings, [
     "no valid authentication info found: see https://docs.descarteslabs.com/authentication.html",
   ]);
@@ -301,7 +301,7 @@ test("descarteslabs: no credentials at all — the two warnings of the Python cl
   const auth = new descarteslabs.Auth();
   assert.equal(auth.domain, "https://accounts.descarteslabs.com");
   assert.equal(auth.leeway, 500);
-  const error = await rejectsWith(() => auth.token(), LoginRequiredError, "LOGIN_REQUIRED");
+  const error = await assertRejectsWith(() => auth.token(), LoginRequiredError, "LOGIN_REQUIRED");
   assert.ok(error.hint?.includes("descarteslabs auth login"));
   assert.deepEqual(home.warnings, [
     `unable to read token_info from "${
@@ -311,13 +311,13 @@ test("descarteslabs: no credentials at all — the two warnings of the Python cl
   ]);
 
   // A client id without a secret is incomplete.
-  await rejectsWith(
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ clientId: CLIENT_ID, tokenInfoPath: null }).token(),
     AuthError,
     "CONFIG_INVALID",
   );
   // A secret without a client id too.
-  await rejectsWith(
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ clientSecret: SECRET, tokenInfoPath: null }).token(),
     AuthError,
     "CONFIG_INVALID",
@@ -333,7 +333,7 @@ test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve toke
     clientSecret: "wrong-secret-value",
     tokenInfoPath: null,
   });
-  const error = await rejectsWith(() => auth.token(), OAuthError, "OAUTH_ERROR");
+  const error = await assertRejectsWith(() => auth.token(), OAuthError, "OAUTH_ERROR");
   assert.ok(error.message.startsWith("Could not retrieve token: invalid_grant"), error.message);
   assert.equal(error.status, 401);
   assert.ok(!error.message.includes("wrong-secret-value"), error.message);
@@ -365,7 +365,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
   for (const ms of delays) assert.ok(ms >= 50 && ms <= 80, `waited ${ms} ms, expected 50 to 80`);
 
   server.failures.push(500, 500);
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () =>
       new descarteslabs.Auth({ ...base, retries: { total: 1, minBackoff: 0.01, maxBackoff: 0.01 } })
         .token(),

@@ -12,11 +12,11 @@ import {
   modeOf,
   now,
   presetTests,
-  rejectsWith,
   serve,
   type TestServer,
   writeFileWithMode,
 } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -153,7 +153,7 @@ test("freva: times written as digit strings count as numbers, as in every other 
   // Its refresh expiry, a string too, is in the past: once the access token expires, there
   // is nothing left to try without a person.
   await Deno.writeTextFile(file, JSON.stringify({ ...stringly, expires: String(now() - 1) }));
-  await rejectsWith(
+  await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -163,7 +163,7 @@ test("freva: times written as digit strings count as numbers, as in every other 
 test("freva: without a usable token and without a person, it fails with the documented message", async () => {
   await using home = await isolatedHome();
   await using server = frevaServer();
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
     LoginRequiredError,
     "LOGIN_REQUIRED",
@@ -173,7 +173,7 @@ test("freva: without a usable token and without a person, it fails with the docu
   // A refresh token the server refuses: the same failure, the server's answer as the cause.
   const file = home.at("old.json");
   await writeFileWithMode(file, JSON.stringify({ ...token(9), expires: now() - 1 }), 0o600);
-  const refused = await rejectsWith(
+  const refused = await assertRejectsWith(
     () => freva.authenticate({ tokenFile: file, host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -186,7 +186,7 @@ test("freva: without a usable token and without a person, it fails with the docu
     JSON.stringify({ ...token(0), expires: now() - 1, refresh_expires: now() - 1 }),
   );
   const before = server.forms.length;
-  await rejectsWith(
+  await assertRejectsWith(
     () => freva.authenticate({ tokenFile: file, host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -242,10 +242,10 @@ test("freva: a denied or unfinished device login fails clearly", async () => {
   await using server = frevaServer();
   server.polls.push("access_denied");
   const options = { host: server.url, interactive: true, openBrowser: false, onPrompt: () => {} };
-  await rejectsWith(() => freva.authenticate(options), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => freva.authenticate(options), LoginRequiredError, "LOGIN_REQUIRED");
 
   server.polls.push(...Array(1000).fill("authorization_pending"));
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => freva.authenticate({ ...options, timeout: 0.3 }),
     AuthError,
     "TIMEOUT",
@@ -256,8 +256,12 @@ test("freva: a denied or unfinished device login fails clearly", async () => {
 test("freva: the host comes from the option or the saved profile; FREVA_TOKEN_FILE and XDG_CACHE_HOME move the default file", async () => {
   await using home = await isolatedHome();
   await using server = frevaServer();
-  await rejectsWith(() => freva.authenticate({ interactive: false }), AuthError, "CONFIG_INVALID");
-  await rejectsWith(
+  await assertRejectsWith(
+    () => freva.authenticate({ interactive: false }),
+    AuthError,
+    "CONFIG_INVALID",
+  );
+  await assertRejectsWith(
     () => freva.authenticate({ host: "http://freva.example.org", interactive: false }),
     AuthError,
     "INSECURE_URL",

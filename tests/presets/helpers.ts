@@ -2,10 +2,9 @@
 // presets read HOME, XDG_*, the current folder and variables, which `deno test --parallel`
 // shares between all test files of its one process), an isolated HOME (and XDG folders,
 // current folder and the variables the Python clients read), captured warnings and stdout,
-// exact error checks, unsigned JWTs and small loopback servers.
+// unsigned JWTs and small loopback servers.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AuthError, type AuthErrorCode } from "../../src/errors.ts";
 import { type Logger, setLogger } from "../../src/log.ts";
 
 export { assert };
@@ -176,35 +175,6 @@ export async function captureStdout<T>(
   } finally {
     console.log = original;
   }
-}
-
-// deno-lint-ignore no-explicit-any
-type ErrorClass<E> = new (...args: any[]) => E;
-
-/** Asserts a rejection with exactly this class (not a subclass) and code; returns the error. */
-export async function rejectsWith<E extends Error>(
-  fn: () => Promise<unknown>,
-  errorClass: ErrorClass<E>,
-  code?: AuthErrorCode,
-): Promise<E> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) assert.fail(`expected a rejection with ${errorClass.name}`);
-  assert.ok(
-    caught instanceof Error && caught.constructor === errorClass,
-    `expected exactly ${errorClass.name}, got ${
-      caught instanceof Error ? `${caught.constructor.name}: ${caught.message}` : String(caught)
-    }`,
-  );
-  if (code !== undefined) {
-    assert.ok(caught instanceof AuthError);
-    assert.equal(caught.code, code, caught.message);
-  }
-  return caught as E;
 }
 
 const b64url = (value: object) =>

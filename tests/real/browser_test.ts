@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
   childEnv,
   CHROMIUM,

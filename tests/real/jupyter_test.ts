@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { childEnv, realTest, ROOT, tempHome } from "./helpers.ts";
 import {
   type Cell,

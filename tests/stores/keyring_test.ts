@@ -15,7 +15,7 @@ import { startMockProvider } from "../../testing.ts";
 import { AutoStore, keyringAnswers } from "../../src/store/auto.ts";
 import { Keychain } from "../../src/store/keychain/keychain.ts";
 import { KeyringStore } from "../../src/store/keyring.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import {
   allText,
   childEnv,
