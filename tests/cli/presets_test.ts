@@ -7,28 +7,11 @@ import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
 import { canary, type Home, makeHome, runCli, show, spawnCli } from "./helpers.ts";
+import { serve } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const LINUX = Deno.build.os === "linux";
 const now = () => Math.floor(Date.now() / 1000);
-
-function serve(app: Hono): { url: string } & AsyncDisposable {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
-function unsignedJwt(payload: Record<string, unknown>): string {
-  const part = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${part({ alg: "none", typ: "JWT" })}.${part(payload)}.`;
-}
 
 async function modeOf(path: string): Promise<number> {
   return (await Deno.stat(path)).mode! & 0o777;
@@ -68,7 +51,7 @@ function frevaServer(validRefreshToken: string) {
       return c.json({ detail: "Invalid refresh token" }, 401);
     }
     const token = {
-      access_token: unsignedJwt({ sub: "u-1", preferred_username: "janedoe", n: issued.length }),
+      access_token: fakeJwt({ sub: "u-1", preferred_username: "janedoe", n: issued.length }),
       token_type: "Bearer",
       expires: now() + 300,
       refresh_token: canary("freva-rt-new"),
@@ -79,7 +62,7 @@ function frevaServer(validRefreshToken: string) {
     valid.add(token.refresh_token);
     return c.json(token);
   });
-  return Object.assign(serve(app), { forms, issued });
+  return Object.assign(serve(app.fetch), { forms, issued });
 }
 
 Deno.test("login --preset freva --token-file old.json > new.json: the token JSON alone, new file 0600, host saved", async () => {
@@ -297,7 +280,7 @@ Deno.test("token --preset descarteslabs with no credentials says so once, as the
 
 Deno.test("token --preset descarteslabs prints DESCARTESLABS_TOKEN; status shows it without the token", async () => {
   await using home = await makeHome();
-  const jwt = unsignedJwt({
+  const jwt = fakeJwt({
     sub: "google-oauth2|123",
     exp: now() + 3600,
     email: "jane@example.org",
@@ -350,14 +333,14 @@ Deno.test({
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
       users: [{ username: "alice", password, sub: "user-alice", email: "alice@example.org" }],
     });
-    const apiKey = unsignedJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
+    const apiKey = fakeJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
     const app = new Hono();
     const keyRequests: string[] = [];
     app.post("/api/iam/api-keys", (c) => {
       keyRequests.push(c.req.header("authorization") ?? "");
       return c.json({ api_key: apiKey }, 201);
     });
-    await using api = serve(app);
+    await using api = serve(app.fetch);
     const env = {
       ...await withFakeSecretTool(home),
       ANACONDA_CLOUD_AUTH_DOMAIN: provider.issuer,

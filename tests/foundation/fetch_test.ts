@@ -13,8 +13,9 @@ import { type AuthFetchOptions, createAuthFetch } from "../../src/fetch.ts";
 import { assertAllowedOrigin } from "../../src/url.ts";
 import type { Renewer } from "../../src/session.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { NO_ENV_PREFIX, serve, type TestServer } from "./helpers.ts";
+import { NO_ENV_PREFIX } from "./helpers.ts";
 import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
 
 /** What a server saw of one request. */
 interface Seen {
@@ -115,15 +116,13 @@ function startApi(): Api {
     return c.text("late");
   });
   const server = serve(app.fetch);
-  return {
-    origin: server.origin,
-    port: server.port,
+  return Object.assign(server, {
     seen,
     async [Symbol.asyncDispose]() {
       for (const release of [...pending]) release();
-      await server[Symbol.asyncDispose]();
+      await server.close();
     },
-  };
+  });
 }
 
 function fakeAuthFetch(

@@ -227,48 +227,7 @@ export async function modeOf(path: string): Promise<number> {
   return (await Deno.stat(path)).mode! & 0o777;
 }
 
-/**
- * An unsigned JWT with these claims (Latchkey decodes, never verifies).
- *
- * @param payload The claims.
- * @returns The compact token.
- */
-export function fakeJwt(payload: Record<string, unknown>): string {
-  const enc = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${enc({ alg: "none", typ: "JWT" })}.${enc(payload)}.sig`;
-}
-
 /** Seconds since the epoch. */
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/** A loopback server that stops on `await using`. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  origin: string;
-  /** The port. */
-  port: number;
-}
-
-/**
- * Serves a fetch handler on an ephemeral loopback port.
- *
- * @param handler The handler (e.g. a Hono app's `fetch`).
- * @returns The running server.
- */
-export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-  const port = server.addr.port;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
 }

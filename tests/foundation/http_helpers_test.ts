@@ -8,8 +8,8 @@ import { backoffDelay, parseRetryAfter } from "../../src/http/retry.ts";
 import { parseWwwAuthenticate } from "../../src/http/www_authenticate.ts";
 import { decodeJwt } from "../../src/jwt.ts";
 import { Credential } from "../../src/credential.ts";
-import { fakeJwt } from "./helpers.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const NOW = Date.UTC(2025, 0, 1, 0, 0, 0);
 

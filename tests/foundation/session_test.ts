@@ -14,8 +14,9 @@ import { setLogger } from "../../src/log.ts";
 import { type Renewer, Session } from "../../src/session.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { fakeJwt, NO_ENV_PREFIX, nowSeconds, tempDir } from "./helpers.ts";
+import { NO_ENV_PREFIX, nowSeconds, tempDir } from "./helpers.ts";
 import { assertEquals, assertRejectsWith } from "../support/assert.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 /** A renewer that counts calls, waits a little, and fails while `failures` is positive. */
 function countingRenewer(options: { failures?: number; delayMs?: number } = {}) {

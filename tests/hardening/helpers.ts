@@ -246,36 +246,6 @@ export async function sandbox(): Promise<Sandbox> {
   };
 }
 
-/** A loopback server that stops on `await using`. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  origin: string;
-  /** The port. */
-  port: number;
-}
-
-/**
- * Serves a handler on an ephemeral loopback port.
- *
- * @param handler The handler.
- * @param hostname The address to bind.
- * @returns The running server.
- */
-export function serve(
-  handler: (request: Request) => Response | Promise<Response>,
-  hostname = "127.0.0.1",
-): TestServer {
-  const server = Deno.serve({ hostname, port: 0, onListen() {} }, handler);
-  const port = server.addr.port;
-  return {
-    origin: `http://${hostname}:${port}`,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
 /** Text written to `console.*` while {@linkcode captureConsole} was active. */
 export interface CapturedConsole extends Disposable {
   /** Every line, as `method: text`. */

@@ -20,6 +20,7 @@ import { describeNetworkError, networkFailure } from "../../src/http/network_err
 import { ProviderUnreachableError, retryingFetch } from "../../src/oauth/http.ts";
 import { makeHome, runCli, type RunOptions, show } from "../cli/helpers.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
+import { serve } from "../support/server.ts";
 
 /** Times a promise, in milliseconds. */
 async function timed<T>(promise: Promise<T>): Promise<[T, number]> {
@@ -156,12 +157,9 @@ Deno.test("login --issuer https://id.invalid fails with exit 3 within seconds, n
 });
 
 Deno.test("login against a plain-HTTP port over https: fails with exit 3 within seconds, naming TLS", async () => {
-  await using server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response("not TLS"),
-  );
+  await using server = serve(() => new Response("not TLS"));
   await using home = await makeHome();
-  const issuer = `https://127.0.0.1:${server.addr.port}`;
+  const issuer = `https://127.0.0.1:${server.port}`;
   const [result, ms] = await timed(
     runCli(home, ["login", "--issuer", issuer, "--client-id", "x"], { killAfterMs: 60_000 }),
   );
@@ -213,13 +211,13 @@ partTest({
   async fn() {
     // Discovery answers 503 with Retry-After: 2, then 404: one visible wait, then a failure.
     let calls = 0;
-    await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    await using server = serve(() => {
       calls++;
       return calls % 2 === 1
         ? new Response("busy", { status: 503, headers: { "retry-after": "2" } })
         : new Response("no", { status: 404 });
     });
-    const issuer = `http://127.0.0.1:${server.addr.port}`;
+    const issuer = server.origin;
     const args = ["login", "--issuer", issuer, "--client-id", "x", "--no-browser"];
     const terminal: RunOptions = {
       env: { SHELL: "/bin/sh", TERM: "xterm" },

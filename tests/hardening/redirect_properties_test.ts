@@ -18,7 +18,8 @@
 import { fc } from "../test_deps.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
-import { CANARIES, CANARY, errorText, fuzzRuns, leaksIn, serve } from "./helpers.ts";
+import { CANARIES, CANARY, errorText, fuzzRuns, leaksIn } from "./helpers.ts";
+import { serve } from "../support/server.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
 const envPrefix = `LKREDIRPROP${Deno.pid}_`;

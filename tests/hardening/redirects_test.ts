@@ -10,7 +10,8 @@
 
 import { assertEquals, assertRejectsWith, assertStringIncludes } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
-import { CANARIES, CANARY, errorText, leaksIn, serve, type TestServer } from "./helpers.ts";
+import { CANARIES, CANARY, errorText, leaksIn } from "./helpers.ts";
+import { serve, type TestServer } from "../support/server.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
 const envPrefix = `LKREDIR${Deno.pid}_`;

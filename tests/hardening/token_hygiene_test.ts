@@ -28,6 +28,7 @@ import { importStoreKeys, openCredential, sealCredential } from "../../src/store
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { canary, makeHome, runCli, show, writeConfig } from "../cli/helpers.ts";
+import { serve } from "../support/server.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */
 const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;
@@ -35,17 +36,11 @@ const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;
 /** A loopback API that counts the requests reaching it and keeps their `Authorization`. */
 function countingApi() {
   const authorizations: (string | null)[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+  const server = serve((request) => {
     authorizations.push(request.headers.get("authorization"));
     return new Response("ok");
   });
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    authorizations,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
+  return Object.assign(server, { authorizations });
 }
 
 /** A temporary folder, removed at the end of the scope. */

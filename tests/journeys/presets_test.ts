@@ -8,22 +8,14 @@ import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { runProgram } from "./program.ts";
 import { realHome } from "./steps.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
 
-/** An unsigned JWT (the clients never verify access tokens). */
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${part({ alg: "none", typ: "JWT" })}.${part(claims)}.`;
-}
-
 /** A loopback Hono server that records the Authorization header of each request. */
-function serve(app: Hono): { url: string; authorizations: string[] } & AsyncDisposable {
+function serveApp(app: Hono): TestServer & { authorizations: string[] } {
   const authorizations: string[] = [];
   const outer = new Hono();
   outer.use(async (c, next) => {
@@ -31,21 +23,14 @@ function serve(app: Hono): { url: string; authorizations: string[] } & AsyncDisp
     await next();
   });
   outer.route("/", app);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, outer.fetch);
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    authorizations,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
+  return Object.assign(serve(outer.fetch), { authorizations });
 }
 
 Deno.test("README Presets: cave — a token saved by `latchkey login --preset cave < token.txt` is used by a program's cave.AuthClient in another process", async () => {
   await using home = await makeHome();
   const app = new Hono();
   app.get("/info/api/v2/datastacks", (c) => c.json(["minnie65_public"]));
-  await using server = serve(app);
+  await using server = serveApp(app);
   const token = canary("cave-token");
   await Deno.writeTextFile(`${home.cwd}/token.txt`, `${token}\n`, { mode: 0o600 });
 
@@ -120,7 +105,7 @@ function accounts(clientId: string, secret: string) {
       token_type: "Bearer",
     });
   });
-  return Object.assign(serve(app), { bodies });
+  return Object.assign(serveApp(app), { bodies });
 }
 
 Deno.test("README Presets: descarteslabs — `latchkey token --preset descarteslabs` uses the token_info.json the Python client wrote, keeps its format, and a program in another process reuses the token", async () => {
@@ -198,7 +183,7 @@ function frevaServer(refreshToken: string) {
       scope: "openid profile",
     });
   });
-  return Object.assign(serve(app), { forms });
+  return Object.assign(serveApp(app), { forms });
 }
 
 Deno.test("README Presets: freva — a program's freva.authenticate with README's line (the host saved by `latchkey login --preset freva`, the file freva-client wrote) refreshes it in its format, and `latchkey token --preset freva` uses the result", async () => {
@@ -271,7 +256,7 @@ function anacondaApi(apiKey: string) {
   const app = new Hono();
   app.post("/api/iam/api-keys", (c) => c.json({ api_key: apiKey }, 201));
   app.get("/api/endpoint", (c) => c.json({ ok: true }));
-  return serve(app);
+  return serveApp(app);
 }
 
 realTest(

@@ -5,6 +5,7 @@ import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { canary, makeHome, runCli, type RunResult, show } from "../cli/helpers.ts";
 import { deviceLogin, serviceLogin } from "./steps.ts";
+import { serve } from "../support/server.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -21,17 +22,6 @@ async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
 }
 
 const modeOf = async (path: string) => (await Deno.lstat(path)).mode! & 0o777;
-
-/** A loopback Hono server. */
-function serve(app: Hono): { origin: string } & AsyncDisposable {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
 
 Deno.test("README Security model: after a service login the files are 0600 in 0700 folders, the secret shows in no later output and no file but the store, a loosened or linked credential is refused", async () => {
   const secret = canary("client-secret");
@@ -116,7 +106,7 @@ function twoOrigins() {
     record(c);
     return c.redirect(`${api}/back`, 302);
   });
-  const otherServer = serve(other);
+  const otherServer = serve(other.fetch);
   const app = new Hono();
   app.get("/to-other", (c) => {
     record(c);
@@ -141,7 +131,7 @@ function twoOrigins() {
       "www-authenticate": `Bearer error="invalid_token", error_description="bad token ${token}"`,
     });
   });
-  const apiServer = serve(app);
+  const apiServer = serve(app.fetch);
   api = apiServer.origin;
   return {
     api,

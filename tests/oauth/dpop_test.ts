@@ -8,6 +8,7 @@ import { createAuthFetch } from "../../src/fetch.ts";
 import { dpopKeyFromJwk, DpopSender, generateDpopKey } from "../../src/oauth/dpop.ts";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
+import { serve } from "../support/server.ts";
 
 interface Hop {
   url: string;
@@ -20,7 +21,7 @@ interface Hop {
 /** A loopback server that records every request and answers with `route`. */
 function recorder(route: (url: URL, hops: Hop[]) => Response | Promise<Response>) {
   const hops: Hop[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+  const server = serve(async (request) => {
     hops.push({
       url: request.url,
       method: request.method,
@@ -30,8 +31,7 @@ function recorder(route: (url: URL, hops: Hop[]) => Response | Promise<Response>
     });
     return await route(new URL(request.url), hops);
   });
-  const origin = `http://127.0.0.1:${server.addr.port}`;
-  return { hops, origin, [Symbol.asyncDispose]: () => server.shutdown() };
+  return Object.assign(server, { hops });
 }
 
 async function sha256(text: string): Promise<string> {

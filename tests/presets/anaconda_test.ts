@@ -7,18 +7,11 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { anaconda } from "../../presets.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import {
-  assert,
-  fakeJwt,
-  isolatedHome,
-  modeOf,
-  now,
-  presetTests,
-  serve,
-  type TestServer,
-} from "./helpers.ts";
+import { assert, isolatedHome, modeOf, now, presetTests } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
 import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -54,7 +47,7 @@ function anacondaApi(provider: MockProvider): Api {
   });
   app.get("/api/public", (c) => c.json({ hello: "world" }));
   app.get("/api/versioned", (c) => c.json({}, 200, { "Min-Api-Version": "2024-06-01" }));
-  return Object.assign(serve(app.fetch), { keyRequests, keys });
+  return Object.assign(serve(app.fetch, { record: true }), { keyRequests, keys });
 }
 
 /** An onPrompt that signs in as a person would: approve at the provider, follow the redirect. */

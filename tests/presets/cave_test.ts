@@ -8,10 +8,10 @@ import {
   isolatedHome,
   modeOf,
   presetTests,
-  serve,
   writeFileWithMode,
 } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
+import { serve } from "../support/server.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -177,9 +177,9 @@ test("cave: fetch sends the token to the server and the services' origins only, 
       log.push(seen(name)(c.req.raw));
       return c.json({ ok: true });
     });
-  await using global = serve(app("global").fetch);
-  await using materialize = serve(app("materialize").fetch);
-  await using elsewhere = serve(app("elsewhere").fetch);
+  await using global = serve(app("global").fetch, { record: true });
+  await using materialize = serve(app("materialize").fetch, { record: true });
+  await using elsewhere = serve(app("elsewhere").fetch, { record: true });
 
   const auth = new cave.AuthClient({
     serverAddress: global.url,

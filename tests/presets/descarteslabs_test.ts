@@ -5,17 +5,16 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import { descarteslabs } from "../../presets.ts";
 import {
   assert,
-  fakeJwt,
   isolatedHome,
   modeOf,
   now,
   presetTests,
-  serve,
   sha1,
-  type TestServer,
   writeFileWithMode,
 } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -83,7 +82,7 @@ function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Ac
       token_type: "Bearer",
     });
   });
-  return Object.assign(serve(app.fetch), { bodies, failures });
+  return Object.assign(serve(app.fetch, { record: true }), { bodies, failures });
 }
 
 test("descarteslabs: the documented default — credentials from token_info.json, a JSON refresh, namespace and payload", async () => {

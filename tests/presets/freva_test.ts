@@ -6,17 +6,9 @@ import { saveProfile } from "../../src/config.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../../src/errors.ts";
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { freva } from "../../presets.ts";
-import {
-  assert,
-  isolatedHome,
-  modeOf,
-  now,
-  presetTests,
-  serve,
-  type TestServer,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, isolatedHome, modeOf, now, presetTests, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -81,7 +73,7 @@ function frevaServer(): Freva {
     }
     return c.json({ detail: "Bad request" }, 400);
   });
-  const server = serve(app.fetch);
+  const server = serve(app.fetch, { record: true });
   url = server.url;
   return Object.assign(server, { forms, polls, issued });
 }

@@ -177,50 +177,9 @@ export async function captureStdout<T>(
   }
 }
 
-const b64url = (value: object) =>
-  new TextEncoder().encode(JSON.stringify(value)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
-
-/** An unsigned JWT with these claims (clients never verify access tokens). */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  return `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims)}.`;
-}
-
 /** Seconds since the epoch. */
 export function now(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-/** A server on loopback for a test. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  url: string;
-  /** Every request it received (cloned, bodies readable). */
-  requests: Request[];
-  close(): Promise<void>;
-}
-
-/** Serves a handler on 127.0.0.1 at a free port, recording requests. */
-export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
-  const requests: Request[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const body = request.body ? await request.arrayBuffer() : undefined;
-    const copy = () =>
-      new Request(request.url, { method: request.method, headers: request.headers, body });
-    requests.push(copy());
-    return await handler(copy());
-  });
-  const close = async () => {
-    await server.shutdown().catch(() => {});
-  };
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    requests,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
 }
 
 /** Hex SHA-1, as Python's `hashlib.sha1(...).hexdigest()`. */

@@ -475,7 +475,7 @@ Deno.test("a token file with only an absolute expiry is renewed within the defau
 
 Deno.test("a JWT's own iat wins over the file's mtime for the lifetime", async () => {
   const now = nowSeconds();
-  const { fakeJwt } = await import("../foundation/helpers.ts");
+  const { fakeJwt } = await import("../support/jwt.ts");
   const path = await tempFile("jwt.json", {
     access_token: fakeJwt({ iat: now - 60, exp: now + 60 }),
     expires_at: now + 60,
