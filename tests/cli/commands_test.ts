@@ -5,7 +5,6 @@ import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../
 import {
   canary,
   loggedInHome,
-  makeHome,
   mockProfile,
   runCli,
   show,
@@ -13,6 +12,7 @@ import {
   tokenSecrets,
   writeConfig,
 } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("token prints only the cached access token, without any request to the provider", async () => {
   await using provider = await startMockProvider();

@@ -2,7 +2,8 @@
 // status · 2 usage or bad input · 3 provider or network failure · 130 interrupted.
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { loggedInHome, makeHome, runCli, show, spawnCli, tokenSecrets } from "./helpers.ts";
+import { loggedInHome, runCli, show, spawnCli, tokenSecrets } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("exit 0: status with a usable credential", async () => {
   await using provider = await startMockProvider();

@@ -3,7 +3,8 @@
 import { startMockProvider } from "../../testing.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import { canary, makeHome, runCli, show } from "./helpers.ts";
+import { canary, runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 const NOTE = "the keyring is not available";
 

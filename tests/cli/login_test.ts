@@ -3,16 +3,8 @@
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partsPresent, SCRIPT } from "../real/helpers.ts";
-import {
-  assertArgvClean,
-  canary,
-  DENO,
-  makeHome,
-  ROOT,
-  runCli,
-  show,
-  spawnCli,
-} from "./helpers.ts";
+import { assertArgvClean, canary, DENO, ROOT, runCli, show, spawnCli } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 const SCOPE = "openid profile offline_access";
 

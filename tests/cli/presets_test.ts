@@ -6,9 +6,10 @@ import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { canary, type Home, makeHome, runCli, show, spawnCli } from "./helpers.ts";
+import { canary, runCli, show, spawnCli } from "./helpers.ts";
 import { serve } from "../support/server.ts";
 import { fakeJwt } from "../support/jwt.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const LINUX = Deno.build.os === "linux";
 const now = () => Math.floor(Date.now() / 1000);

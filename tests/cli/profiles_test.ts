@@ -5,7 +5,8 @@
 import { startMockProvider } from "../../testing.ts";
 import type { MockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { canary, type Home, makeHome, runCli, show } from "./helpers.ts";
+import { canary, runCli, show } from "./helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const SECRET = canary("client-secret");
 

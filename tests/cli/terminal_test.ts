@@ -4,7 +4,8 @@
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { type Home, makeHome, runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
+import { runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 

@@ -11,10 +11,10 @@
  */
 
 import assert from "node:assert/strict";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { AuthErrorCode } from "../../src/errors.ts";
 import { assertEquals } from "../support/assert.ts";
+import { DENO_DIR } from "../support/deno_dir.ts";
 
 /** A temporary folder, removed by `await using`. */
 export interface TempDir extends AsyncDisposable {
@@ -88,30 +88,6 @@ export interface ProbeRun {
 
 const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const probeScript = new URL("./fixtures/auth_probe.ts", import.meta.url).pathname;
-let denoDir: Promise<string> | undefined;
-
-/**
- * Deno's cache folder, so the children (whose HOME is temporary) find the cached npm packages.
- * Asked of `deno info` with the account's home folder from the password database, not `$HOME`,
- * which another test file in this process may have pointed elsewhere.
- */
-function findDenoDir(): Promise<string> {
-  return denoDir ??= (async () => {
-    const fromEnv = Deno.env.get("DENO_DIR");
-    if (fromEnv) return fromEnv;
-    const env: Record<string, string> = { HOME: userInfo().homedir };
-    const cache = Deno.env.get("XDG_CACHE_HOME");
-    if (cache) env.XDG_CACHE_HOME = cache;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
-  })();
-}
 
 /**
  * Runs an `Auth` scenario in a child process with a clean environment, its own HOME,
@@ -134,7 +110,7 @@ export async function probe(scenario: ProbeScenario): Promise<ProbeRun> {
   const env: Record<string, string> = {
     HOME: join(root.path, "home"),
     XDG_CONFIG_HOME: join(root.path, "xdg"),
-    DENO_DIR: await findDenoDir(),
+    DENO_DIR,
     NO_COLOR: "1",
   };
   for (const name of ["PATH", "TMPDIR", "LANG"]) {

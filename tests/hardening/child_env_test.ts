@@ -6,16 +6,8 @@ import { startMockProvider } from "../../testing.ts";
 import { childEnvironment, secretEnvNames } from "../../src/secret_env.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import {
-  canary,
-  DENO,
-  type Home,
-  makeHome,
-  ROOT,
-  runCli,
-  show,
-  watchArgv,
-} from "../cli/helpers.ts";
+import { canary, DENO, ROOT, runCli, show, watchArgv } from "../cli/helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const SCOPE = "openid profile offline_access";
 

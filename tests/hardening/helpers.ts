@@ -18,23 +18,10 @@ import {
   type AuthOptions,
   FileStore,
 } from "../../mod.ts";
+import { DENO_DIR } from "../support/deno_dir.ts";
 
 /** The repository root (for `--config` of child processes). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
-
-/**
- * Deno's cache folder, settled before any test moves `HOME`: a child given another `HOME` would
- * otherwise start from an empty cache and fetch every npm package again (slowly, and all the
- * children at once).
- */
-export const DENO_DIR: string = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
-})();
 
 /** Whether this is a CI run (`CI=true`). */
 export const CI: boolean = Deno.env.get("CI") === "true";

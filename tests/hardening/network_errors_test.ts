@@ -18,9 +18,10 @@ import {
 import { Auth, AuthError } from "../../mod.ts";
 import { describeNetworkError, networkFailure } from "../../src/http/network_error.ts";
 import { ProviderUnreachableError, retryingFetch } from "../../src/oauth/http.ts";
-import { makeHome, runCli, type RunOptions, show } from "../cli/helpers.ts";
+import { runCli, type RunOptions, show } from "../cli/helpers.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
 import { serve } from "../support/server.ts";
+import { makeHome } from "../support/home.ts";
 
 /** Times a promise, in milliseconds. */
 async function timed<T>(promise: Promise<T>): Promise<[T, number]> {

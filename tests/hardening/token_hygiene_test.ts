@@ -27,8 +27,9 @@ import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
-import { canary, makeHome, runCli, show, writeConfig } from "../cli/helpers.ts";
+import { canary, runCli, show, writeConfig } from "../cli/helpers.ts";
 import { serve } from "../support/server.ts";
+import { makeHome } from "../support/home.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */
 const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;

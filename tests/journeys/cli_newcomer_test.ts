@@ -5,15 +5,8 @@
 // --help lists.
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals } from "../support/assert.ts";
-import {
-  type Home,
-  makeHome,
-  ROOT,
-  runCli,
-  type RunResult,
-  show,
-  spawnCli,
-} from "../cli/helpers.ts";
+import { ROOT, runCli, type RunResult, show, spawnCli } from "../cli/helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const README = await Deno.readTextFile(`${ROOT}README.md`);
 

@@ -4,10 +4,11 @@
 import { join } from "node:path";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { makeHome, ROOT, runCli, show, tokenSecrets } from "../cli/helpers.ts";
+import { ROOT, runCli, show, tokenSecrets } from "../cli/helpers.ts";
 import { childEnv, realTest } from "../real/helpers.ts";
 import { deviceLogin } from "./steps.ts";
 import { executeNotebook, installDenoKernel, joinText, NOTEBOOK_PARTS } from "../real/notebook.ts";
+import { makeHome } from "../support/home.ts";
 
 const SCOPE = "openid profile offline_access";
 

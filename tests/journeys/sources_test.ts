@@ -2,9 +2,10 @@
 // separate process with a fresh HOME and only the environment that step has.
 import { startMockProvider } from "../../testing.ts";
 import { assertEquals } from "../support/assert.ts";
-import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
+import { canary, runCli, show } from "../cli/helpers.ts";
 import { runProgram } from "./program.ts";
 import { serviceLogin } from "./steps.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("README Where a credential comes from: a .env in the working folder is read, and the real environment wins over it", async () => {
   await using home = await makeHome();

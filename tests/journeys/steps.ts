@@ -5,7 +5,8 @@
  * @module
  */
 import type { MockProvider } from "../../testing.ts";
-import { type Home, runCli, type RunOptions, type RunResult, spawnCli } from "../cli/helpers.ts";
+import { runCli, type RunOptions, type RunResult, spawnCli } from "../cli/helpers.ts";
+import type { Home } from "../support/home.ts";
 
 /** What a store a login is saved in, as `--store` takes it. */
 export type LoginStore = "file" | "keyring" | "redis" | "kv";

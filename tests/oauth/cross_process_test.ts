@@ -3,10 +3,11 @@
 // first, so no process ever presents a rotated-away refresh token.
 import { assert, assertEquals } from "../support/assert.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome, runTokenLoops, seedProfile } from "./helpers.ts";
+import { runTokenLoops, seedProfile } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? "30");
-const home = await isolateHome();
+const home = (await isolatedHome({ prefix: "latchkey-oauth-" })).path;
 const lifetime = 2;
 
 async function run(processes: number) {

@@ -9,9 +9,10 @@ import {
   setLogger,
 } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome, publicAuth, seedProfile } from "./helpers.ts";
+import { publicAuth, seedProfile } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
 
-const home = await isolateHome();
+const home = (await isolatedHome({ prefix: "latchkey-oauth-" })).path;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("discovery falls back to RFC 8414 metadata when there is no OpenID document", async () => {

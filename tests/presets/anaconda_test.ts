@@ -7,7 +7,7 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { anaconda } from "../../presets.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, isolatedHome, modeOf, now, presetTests } from "./helpers.ts";
+import { assert, modeOf, now, presetHome, presetTests } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
@@ -63,7 +63,7 @@ function signIn(provider: MockProvider, outcome: { locations: string[]; prompts:
 }
 
 async function setUp() {
-  const home = await isolatedHome();
+  const home = await presetHome();
   const provider = await startMockProvider({
     clients: [{
       clientId: CLIENT_ID,
@@ -249,7 +249,7 @@ test("anaconda: the loopback listener answers one request on its path, and refus
 });
 
 test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats the defaults", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const defaults = await anaconda.loadConfig();
   assert.deepEqual(defaults, {
     authDomain: "id.anaconda.cloud",
@@ -276,7 +276,7 @@ test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats t
 });
 
 test("anaconda: the client joins paths to the API domain, sends the key to that origin only, and warns about old API versions", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const seen: Request[] = [];
   const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => {
     seen.push(new Request(input, init));
@@ -324,7 +324,7 @@ test("anaconda: the client joins paths to the API domain, sends the key to that 
 test(
   "anaconda: the OS keychain item has Python keyring's layout (service, username), the secret on stdin; a silent keychain falls back to the file",
   async () => {
-    await using home = await isolatedHome();
+    await using home = await presetHome();
     const tool = await writeFakeSecretTool(home.path);
     Deno.env.set("FAKE_KEYRING_DIR", home.path);
     const system = new anaconda.SystemKeyring({ command: tool });

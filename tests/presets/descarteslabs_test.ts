@@ -5,9 +5,9 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import { descarteslabs } from "../../presets.ts";
 import {
   assert,
-  isolatedHome,
   modeOf,
   now,
+  presetHome,
   presetTests,
   sha1,
   writeFileWithMode,
@@ -86,7 +86,7 @@ function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Ac
 }
 
 test("descarteslabs: the documented default — credentials from token_info.json, a JSON refresh, namespace and payload", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   // What `descarteslabs auth login` wrote, with Python's default umask.
   const file = home.at(".descarteslabs", "token_info.json");
@@ -135,7 +135,7 @@ test("descarteslabs: the documented default — credentials from token_info.json
 });
 
 test("descarteslabs: DESCARTESLABS_CLIENT_ID + _CLIENT_SECRET, the access token cached per client without revealing the secret", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   Deno.env.set("DESCARTESLABS_CLIENT_ID", CLIENT_ID);
   Deno.env.set("DESCARTESLABS_CLIENT_SECRET", SECRET);
@@ -164,7 +164,7 @@ test("descarteslabs: DESCARTESLABS_CLIENT_ID + _CLIENT_SECRET, the access token 
 });
 
 test("descarteslabs: refreshToken ≡ clientSecret — both and different warns and the refresh token wins; env and params mix", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const auth = new descarteslabs.Auth({
     domain: server.url,
@@ -190,7 +190,7 @@ test("descarteslabs: refreshToken ≡ clientSecret — both and different warns 
 });
 
 test("descarteslabs: a short-lived token alone is used until it expires, and discarded when it was issued to another client", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const valid = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 3600 });
   Deno.env.set("DESCARTESLABS_TOKEN", valid);
@@ -226,7 +226,7 @@ test("descarteslabs: a short-lived token alone is used until it expires, and dis
 });
 
 test("descarteslabs: tokenInfoPath with credentials writes them; a matching file is reused, a conflicting one overwritten", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts({ [CLIENT_ID]: SECRET, "other-client": "other-secret" });
   const file = home.at("accounts", "work.json");
   const auth = new descarteslabs.Auth({
@@ -273,7 +273,7 @@ test("descarteslabs: tokenInfoPath with credentials writes them; a matching file
 });
 
 test("descarteslabs: DESCARTESLABS_TOKEN_INFO_PATH moves the file; tokenInfoPath null never reads one", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const file = home.at("elsewhere", "token_info.json");
   await writeFileWithMode(
@@ -296,7 +296,7 @@ test("descarteslabs: DESCARTESLABS_TOKEN_INFO_PATH moves the file; tokenInfoPath
 });
 
 test("descarteslabs: no credentials at all — the two warnings of the Python client, then LoginRequiredError", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const auth = new descarteslabs.Auth();
   assert.equal(auth.domain, "https://accounts.descarteslabs.com");
   assert.equal(auth.leeway, 500);
@@ -324,7 +324,7 @@ test("descarteslabs: no credentials at all — the two warnings of the Python cl
 });
 
 test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve token' that never echoes the secret", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = accounts();
   const auth = new descarteslabs.Auth({
     domain: server.url,
@@ -340,7 +340,7 @@ test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve toke
 });
 
 test("descarteslabs: retries 429/5xx with a random backoff within the bounds, then gives up", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const base = {
     domain: server.url,
@@ -385,7 +385,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
 });
 
 test("descarteslabs: scope is sent space-separated; a token without exp counts as expired", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = accounts();
   const noExp = fakeJwt({ aud: CLIENT_ID, sub: SUB });
   await new descarteslabs.Auth({
@@ -407,7 +407,7 @@ test("descarteslabs: scope is sent space-separated; a token without exp counts a
 });
 
 test("descarteslabs: fromEnvironmentOrTokenJson, getDefaultAuth (lazy singleton) and setDefaultAuth", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   descarteslabs.Auth.setDefaultAuth(undefined);
   const first = descarteslabs.Auth.getDefaultAuth();
   assert.equal(descarteslabs.Auth.getDefaultAuth(), first);

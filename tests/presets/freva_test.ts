@@ -6,7 +6,7 @@ import { saveProfile } from "../../src/config.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../../src/errors.ts";
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { freva } from "../../presets.ts";
-import { assert, isolatedHome, modeOf, now, presetTests, writeFileWithMode } from "./helpers.ts";
+import { assert, modeOf, now, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
 
@@ -85,7 +85,7 @@ function pythonDump(t: Record<string, unknown>): string {
 }
 
 test("freva: batch mode — `--token-file old.json` refreshes without a prompt and writes both files 0600", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   // `freva-client auth > ~/.freva-login-token.json` as a shell writes it: 0644, access expired
   const old = { ...token(0), expires: now() - 10 };
@@ -120,7 +120,7 @@ test("freva: batch mode — `--token-file old.json` refreshes without a prompt a
 });
 
 test("freva: an access token within 60 s of expiry is refreshed; force recreates a valid one through a refresh without a terminal", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   const file = home.at(".cache", "freva", "auth-token.json");
   await writeFileWithMode(file, JSON.stringify({ ...token(0), expires: now() + 30 }), 0o600);
@@ -134,7 +134,7 @@ test("freva: an access token within 60 s of expiry is refreshed; force recreates
 });
 
 test("freva: times written as digit strings count as numbers, as in every other token JSON Latchkey reads", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   // A valid access token whose expiry a tool wrote as a string: used as is, without a request.
   const file = home.at(".cache", "freva", "auth-token.json");
@@ -153,7 +153,7 @@ test("freva: times written as digit strings count as numbers, as in every other 
 });
 
 test("freva: without a usable token and without a person, it fails with the documented message", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   const error = await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
@@ -186,7 +186,7 @@ test("freva: without a usable token and without a person, it fails with the docu
 });
 
 test("freva: interactively, the device login shows the URL and code, honours slow_down, and writes the token", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   server.polls.push("authorization_pending", "slow_down");
   const prompts: LoginPrompt[] = [];
@@ -230,7 +230,7 @@ test("freva: interactively, the device login shows the URL and code, honours slo
 });
 
 test("freva: a denied or unfinished device login fails clearly", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = frevaServer();
   server.polls.push("access_denied");
   const options = { host: server.url, interactive: true, openBrowser: false, onPrompt: () => {} };
@@ -246,7 +246,7 @@ test("freva: a denied or unfinished device login fails clearly", async () => {
 });
 
 test("freva: the host comes from the option or the saved profile; FREVA_TOKEN_FILE and XDG_CACHE_HOME move the default file", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   await assertRejectsWith(
     () => freva.authenticate({ interactive: false }),
@@ -274,7 +274,7 @@ test("freva: the host comes from the option or the saved profile; FREVA_TOKEN_FI
 });
 
 test("freva: isInteractive — BROWSER_SESSION decides, batch variables mean no person", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   Deno.env.set("BROWSER_SESSION", "1");
   Deno.env.set("SLURM_JOB_ID", "42");
   assert.equal(freva.isInteractive(), true);

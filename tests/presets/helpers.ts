@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Logger, setLogger } from "../../src/log.ts";
+import { type IsolatedHome, isolatedHome } from "../support/home.ts";
 
 export { assert };
 
@@ -105,49 +106,25 @@ export function presetTests(moduleUrl: string): PresetTest {
 const CLEARED =
   /^(DESCARTESLABS_|FREVA_|ANACONDA_CLOUD_|LATCHKEY_|BROWSER_SESSION$|SLURM_JOB_ID$|PBS_JOBID$|JOB_ID$|LSB_JOBID$|OAR_JOB_ID$|KUBERNETES_SERVICE_HOST$|JUPYTERHUB_USER$|XDG_CACHE_HOME$)/;
 
-/** An isolated home folder; `restore()` puts the environment and the current folder back. */
-export interface Home {
-  /** The temporary HOME. */
-  path: string;
-  /** Joins a path below HOME. */
-  at(...parts: string[]): string;
+/** An isolated home of a preset test: {@linkcode IsolatedHome} with the warnings logged. */
+export interface Home extends IsolatedHome {
   /** Warnings logged since the home was made. */
   warnings: string[];
-  /** Puts everything back and removes the folder. */
-  restore(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
  * Points HOME and XDG_CONFIG_HOME at a fresh folder, moves into it, clears the
  * variables presets read and captures warnings.
  */
-export async function isolatedHome(): Promise<Home> {
-  const path = await Deno.makeTempDir({ prefix: "latchkey-presets-" });
-  const saved = Deno.env.toObject();
-  const cwd = Deno.cwd();
-  for (const name of Object.keys(saved)) if (CLEARED.test(name)) Deno.env.delete(name);
-  Deno.env.set("HOME", path);
-  Deno.env.set("XDG_CONFIG_HOME", join(path, ".config"));
-  Deno.chdir(path);
+export async function presetHome(): Promise<Home> {
+  const home = await isolatedHome({ prefix: "latchkey-presets-", clear: CLEARED, chdir: true });
   const warnings: string[] = [];
   const previous: Logger = setLogger({ warn: (m) => warnings.push(m), debug: () => {} });
   const restore = async () => {
     setLogger(previous);
-    Deno.chdir(cwd);
-    for (const name of Object.keys(Deno.env.toObject())) {
-      if (!(name in saved)) Deno.env.delete(name);
-    }
-    for (const [name, value] of Object.entries(saved)) Deno.env.set(name, value);
-    await Deno.remove(path, { recursive: true }).catch(() => {});
+    await home.restore();
   };
-  return {
-    path,
-    at: (...parts) => join(path, ...parts),
-    warnings,
-    restore,
-    [Symbol.asyncDispose]: restore,
-  };
+  return { ...home, warnings, restore, [Symbol.asyncDispose]: restore };
 }
 
 /** The permission bits of a file or folder. */

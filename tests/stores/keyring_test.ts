@@ -27,9 +27,9 @@ import {
   type SecretService,
   start,
   startSecretService,
-  tempHome,
 } from "../real/helpers.ts";
 import { storeContract } from "./contract.ts";
+import { tempHome } from "../support/home.ts";
 
 const SECRET_SERVICE = programs("dbus-run-session", "gnome-keyring-daemon", "secret-tool");
 const LINUX = Deno.build.os === "linux";
