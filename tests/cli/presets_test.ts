@@ -10,6 +10,7 @@ import { canary, runCli, show, spawnCli } from "./helpers.ts";
 import { serve } from "../support/server.ts";
 import { fakeJwt } from "../support/jwt.ts";
 import { type Home, makeHome } from "../support/home.ts";
+import { onTerminal, shellLine } from "../support/terminal.ts";
 
 const LINUX = Deno.build.os === "linux";
 const now = () => Math.floor(Date.now() / 1000);
@@ -179,7 +180,6 @@ partTest({
   async fn() {
     await using home = await makeHome();
     await using freva = frevaServer(canary("unused"));
-    const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
     const result = await spawnCli(home, [
       "login",
       "--preset",
@@ -192,12 +192,7 @@ partTest({
     ], {
       interactive: true,
       env: { SHELL: "/bin/sh", TERM: "dumb" },
-      wrap: (command) => [
-        "script",
-        "-qec",
-        `umask 022; ${command.map(quote).join(" ")} > new.json`,
-        "/dev/null",
-      ],
+      wrap: (command) => onTerminal(`umask 022; ${shellLine(command)} > new.json`),
     }).finish();
     assertEquals(result.code, 0, show(result));
     assertStringIncludes(result.stderr, "ABCD-EFGH");

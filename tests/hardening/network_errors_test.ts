@@ -22,6 +22,7 @@ import { runCli, type RunOptions, show } from "../cli/helpers.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
 import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
+import { inTerminal } from "../support/terminal.ts";
 
 /** Times a promise, in milliseconds. */
 async function timed<T>(promise: Promise<T>): Promise<[T, number]> {
@@ -204,8 +205,6 @@ Deno.test("Auth.token() with the provider down on loopback rejects within second
   assertEquals(error.message, `Cannot reach the provider at ${issuer}: connection refused`);
 });
 
-const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
-
 partTest({
   name: "a retry wait of 2 s shows as a line on a terminal, and not on a pipe",
   needs: [SCRIPT],
@@ -222,7 +221,7 @@ partTest({
     const args = ["login", "--issuer", issuer, "--client-id", "x", "--no-browser"];
     const terminal: RunOptions = {
       env: { SHELL: "/bin/sh", TERM: "xterm" },
-      wrap: (command) => ["script", "-qec", command.map(quote).join(" "), "/dev/null"],
+      wrap: inTerminal,
       killAfterMs: 60_000,
     };
     await using home = await makeHome();
