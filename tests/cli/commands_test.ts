@@ -3,7 +3,6 @@
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../support/assert.ts";
 import {
-  canary,
   loggedInHome,
   mockProfile,
   runCli,
@@ -13,6 +12,7 @@ import {
   writeConfig,
 } from "./helpers.ts";
 import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 Deno.test("token prints only the cached access token, without any request to the provider", async () => {
   await using provider = await startMockProvider();

@@ -1,6 +1,6 @@
 // Shared set-up for the CLI tests: every test drives `cli.ts` in a subprocess with exactly the
-// flags of `deno task cli` (cli/permissions.ts), an isolated HOME, no LATCHKEY_* variables and
-// a cleared environment. Every run checks that no canary secret shows up in the child's argv
+// flags of `deno task cli` (cli/permissions.ts), an isolated HOME (tests/support/home.ts's
+// makeHome), no LATCHKEY_* variables and a cleared environment. Every run checks that no canary secret shows up in the child's argv
 // (/proc/<pid>/cmdline, descendants included, looked at every 50 ms while it runs, so the
 // programs it starts are seen too) or in its output, unless the test says stdout may hold one
 // (`token`, `refresh`).
@@ -14,11 +14,6 @@ export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = `${ROOT}cli.ts`;
 export const DENO = Deno.execPath();
 const isLinux = Deno.build.os === "linux";
-
-/** A random canary secret that must never be printed. */
-export function canary(label: string): string {
-  return `canary-${label}-${crypto.randomUUID().replaceAll("-", "")}`;
-}
 
 /** What a finished CLI run left behind. */
 export interface RunResult {

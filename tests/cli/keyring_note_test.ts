@@ -3,8 +3,9 @@
 import { startMockProvider } from "../../testing.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import { canary, runCli, show } from "./helpers.ts";
+import { runCli, show } from "./helpers.ts";
 import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const NOTE = "the keyring is not available";
 

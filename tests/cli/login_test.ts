@@ -3,9 +3,10 @@
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partsPresent, SCRIPT } from "../real/helpers.ts";
-import { assertArgvClean, canary, DENO, ROOT, runCli, show, spawnCli } from "./helpers.ts";
+import { assertArgvClean, DENO, ROOT, runCli, show, spawnCli } from "./helpers.ts";
 import { makeHome } from "../support/home.ts";
 import { inTerminal } from "../support/terminal.ts";
+import { canary } from "../support/canary.ts";
 
 const SCOPE = "openid profile offline_access";
 

@@ -6,11 +6,12 @@ import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { canary, runCli, show, spawnCli } from "./helpers.ts";
+import { runCli, show, spawnCli } from "./helpers.ts";
 import { serve } from "../support/server.ts";
 import { fakeJwt } from "../support/jwt.ts";
 import { type Home, makeHome } from "../support/home.ts";
 import { onTerminal, shellLine } from "../support/terminal.ts";
+import { canary } from "../support/canary.ts";
 
 const LINUX = Deno.build.os === "linux";
 const now = () => Math.floor(Date.now() / 1000);

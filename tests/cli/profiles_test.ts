@@ -5,8 +5,9 @@
 import { startMockProvider } from "../../testing.ts";
 import type { MockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { canary, runCli, show } from "./helpers.ts";
+import { runCli, show } from "./helpers.ts";
 import { type Home, makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const SECRET = canary("client-secret");
 

@@ -6,8 +6,9 @@ import { startMockProvider } from "../../testing.ts";
 import { childEnvironment, secretEnvNames } from "../../src/secret_env.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import { canary, DENO, ROOT, runCli, show, watchArgv } from "../cli/helpers.ts";
+import { DENO, ROOT, runCli, show, watchArgv } from "../cli/helpers.ts";
 import { type Home, makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const SCOPE = "openid profile offline_access";
 

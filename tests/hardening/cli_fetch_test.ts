@@ -9,8 +9,8 @@
 import { startMockProvider } from "../../testing.ts";
 import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { loggedInHome, runCli, show, tokenSecrets, writeConfig } from "../cli/helpers.ts";
-import { CANARY } from "./helpers.ts";
 import { makeHome } from "../support/home.ts";
+import { CANARY } from "../support/canary.ts";
 
 Deno.test("latchkey fetch answered by a redirect to a file: or data: URL exits 3 and prints nothing of it", async () => {
   await using provider = await startMockProvider();

@@ -1,10 +1,8 @@
 /**
- * Shared parts of the hardening suite: run counts, canary secrets and the scans that look for
- * them, typed-error checks, sandboxes that leave the process's environment alone, loopback
- * servers, child processes with a start barrier, and properties run in a child process that is
+ * Shared parts of the hardening suite: run counts, the scans that look for canary secrets
+ * (tests/support/canary.ts), typed-error checks, sandboxes that leave the process's environment
+ * alone, child processes with a start barrier, and properties run in a child process that is
  * killed when it hangs.
- *
- * JSR is unreachable here, so assertions are built on `node:assert` (see `tests/assert.ts`).
  *
  * @module
  */
@@ -18,6 +16,7 @@ import {
   type AuthOptions,
   FileStore,
 } from "../../mod.ts";
+import { CANARIES } from "../support/canary.ts";
 import { DENO_DIR } from "../support/deno_dir.ts";
 
 /** The repository root (for `--config` of child processes). */
@@ -38,23 +37,6 @@ export function fuzzRuns(ci: number, local: number): number {
   if (Number.isInteger(forced) && forced > 0) return forced;
   return CI ? ci : local;
 }
-
-/** Canary secrets: distinctive strings that must never show up where secrets do not belong. */
-export const CANARY = {
-  token: "cnry-access-7f3a9c1e",
-  refresh: "cnry-refresh-52bd08e4",
-  clientSecret: "cnry-client-secret-c4e1",
-  password: "cnry-password-9d27ab",
-  envToken: "cnry-env-token-0b6f3d",
-  envSecret: "cnry-env-secret-a81c",
-  dotenvToken: "cnry-dotenv-token-e5d2",
-  fileToken: "cnry-file-token-3a7c90",
-  fileRefresh: "cnry-file-refresh-61f4",
-  deviceCode: "cnry-device-code-8e2b",
-} as const;
-
-/** The canary values. */
-export const CANARIES: readonly string[] = Object.values(CANARY);
 
 /**
  * Everything an error shows: message, hint, `String()`, `Deno.inspect` (stack, fields, cause

@@ -27,9 +27,10 @@ import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
-import { canary, runCli, show, writeConfig } from "../cli/helpers.ts";
+import { runCli, show, writeConfig } from "../cli/helpers.ts";
 import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */
 const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;

@@ -4,13 +4,14 @@
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { canary, runCli, show } from "../cli/helpers.ts";
+import { runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { runProgram } from "./program.ts";
 import { realHome } from "./steps.ts";
 import { serve, type TestServer } from "../support/server.ts";
 import { fakeJwt } from "../support/jwt.ts";
 import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const now = () => Math.floor(Date.now() / 1000);
 const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;

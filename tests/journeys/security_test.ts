@@ -3,10 +3,11 @@
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { canary, runCli, type RunResult, show } from "../cli/helpers.ts";
+import { runCli, type RunResult, show } from "../cli/helpers.ts";
 import { deviceLogin, serviceLogin } from "./steps.ts";
 import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {

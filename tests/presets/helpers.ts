@@ -1,8 +1,8 @@
 // Shared set-up of the preset tests: each test file runs in its own child process (the
 // presets read HOME, XDG_*, the current folder and variables, which `deno test --parallel`
-// shares between all test files of its one process), an isolated HOME (and XDG folders,
-// current folder and the variables the Python clients read), captured warnings and stdout,
-// unsigned JWTs and small loopback servers.
+// shares between all test files of its one process), an isolated HOME (over
+// tests/support/home.ts: the current folder moves too, the variables the Python clients read
+// are cleared, and warnings are captured), and captured stdout.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Logger, setLogger } from "../../src/log.ts";

@@ -1,6 +1,7 @@
 // Shared set-up for the tests with real parts (a Secret Service, Chromium, Jupyter):
 // finding the parts, skipping (or, under CI=true, failing) when one is missing, running
-// Latchkey as a separate process, a throwaway HOME, and timing.
+// Latchkey as a separate process, and timing (the throwaway HOME is tests/support/home.ts's
+// tempHome).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TempHome } from "../support/home.ts";
