@@ -1,9 +1,9 @@
 // Shared set-up for the CLI tests: every test drives `cli.ts` in a subprocess with exactly the
 // flags of `deno task cli` (cli/permissions.ts), an isolated HOME (tests/support/home.ts's
-// makeHome), no LATCHKEY_* variables and a cleared environment. Every run checks that no canary secret shows up in the child's argv
-// (/proc/<pid>/cmdline, descendants included, looked at every 50 ms while it runs, so the
-// programs it starts are seen too) or in its output, unless the test says stdout may hold one
-// (`token`, `refresh`).
+// makeHome), no LATCHKEY_* variables and a cleared environment. Every run checks that no canary
+// secret shows up in the child's argv (/proc/<pid>/cmdline, descendants included, looked at every
+// 50 ms while it runs, so the programs it starts are seen too) or in its output, unless the test
+// says stdout may hold one (`token`, `refresh`).
 import { type Credential, credentialFromTokenJson, FileStore, type Profile } from "../../mod.ts";
 import type { IssuedTokens, MockProvider } from "../../testing.ts";
 import { DENO_FLAGS } from "../../cli/permissions.ts";

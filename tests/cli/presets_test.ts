@@ -12,13 +12,10 @@ import { fakeJwt } from "../support/jwt.ts";
 import { type Home, makeHome } from "../support/home.ts";
 import { onTerminal, shellLine } from "../support/terminal.ts";
 import { canary } from "../support/canary.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/jwt.ts";
 
 const LINUX = Deno.build.os === "linux";
-const now = () => Math.floor(Date.now() / 1000);
-
-async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
-}
 
 /** A shell that runs the CLI as `… > FILE` with the usual umask (022), as a batch job would. */
 function redirectTo(file: string): (command: string[]) => string[] {
@@ -56,9 +53,9 @@ function frevaServer(validRefreshToken: string) {
     const token = {
       access_token: fakeJwt({ sub: "u-1", preferred_username: "janedoe", n: issued.length }),
       token_type: "Bearer",
-      expires: now() + 300,
+      expires: nowSeconds() + 300,
       refresh_token: canary("freva-rt-new"),
-      refresh_expires: now() + 86400,
+      refresh_expires: nowSeconds() + 86400,
       scope: "openid profile",
     };
     issued.push(token);
@@ -78,9 +75,9 @@ Deno.test("login --preset freva --token-file old.json > new.json: the token JSON
     JSON.stringify({
       access_token: "expired-access",
       token_type: "Bearer",
-      expires: now() - 10,
+      expires: nowSeconds() - 10,
       refresh_token: oldRefresh,
-      refresh_expires: now() + 3600,
+      refresh_expires: nowSeconds() + 3600,
       scope: "openid profile",
     }),
     { mode: 0o644 },
@@ -279,7 +276,7 @@ Deno.test("token --preset descarteslabs prints DESCARTESLABS_TOKEN; status shows
   await using home = await makeHome();
   const jwt = fakeJwt({
     sub: "google-oauth2|123",
-    exp: now() + 3600,
+    exp: nowSeconds() + 3600,
     email: "jane@example.org",
     marker: canary("dl"),
   });
@@ -330,7 +327,7 @@ Deno.test({
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
       users: [{ username: "alice", password, sub: "user-alice", email: "alice@example.org" }],
     });
-    const apiKey = fakeJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
+    const apiKey = fakeJwt({ sub: "user-alice", exp: nowSeconds() + 86400, marker: canary("key") });
     const app = new Hono();
     const keyRequests: string[] = [];
     app.post("/api/iam/api-keys", (c) => {

@@ -6,8 +6,8 @@
 
 import { join } from "node:path";
 import { FileStore } from "../../src/store/file.ts";
-import { tempDir } from "./helpers.ts";
 import { assert, assertEquals } from "../support/assert.ts";
+import { tempDir } from "../support/files.ts";
 
 const childScript = new URL("./fixtures/rewrite_loop.ts", import.meta.url).pathname;
 const KILLS = 50;

@@ -1,6 +1,7 @@
 /**
- * Helpers for the foundation tests: temporary folders, secret files, fake JWTs, loopback
- * servers, and `probe()`, which runs an `Auth` in a child process with its own environment, HOME, XDG_CONFIG_HOME and current folder.
+ * Helpers for the foundation tests: secret files, and `probe()`, which runs an `Auth` in a child
+ * process with its own environment, HOME, XDG_CONFIG_HOME and current folder. (Temporary
+ * folders, fake JWTs, loopback servers and assertions are in tests/support/.)
  *
  * `deno test --parallel` runs every test file in one process, so a test must never change the
  * environment, the current folder or the umask in-process: those would leak into the other
@@ -15,28 +16,7 @@ import { join } from "node:path";
 import type { AuthErrorCode } from "../../src/errors.ts";
 import { assertEquals } from "../support/assert.ts";
 import { DENO_DIR } from "../support/deno_dir.ts";
-
-/** A temporary folder, removed by `await using`. */
-export interface TempDir extends AsyncDisposable {
-  /** Its real path (symbolic links resolved). */
-  path: string;
-}
-
-/**
- * Makes a temporary folder that `await using` removes.
- *
- * @param prefix The folder name's prefix.
- * @returns The folder.
- */
-export async function tempDir(prefix = "latchkey-test-"): Promise<TempDir> {
-  const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
+import { tempDir } from "../support/files.ts";
 
 /** A unique environment prefix, so an in-process `Auth` reads no variable another test set. */
 export const NO_ENV_PREFIX = `LATCHKEY_FOUNDATION_TEST_${crypto.randomUUID().slice(0, 8)}_`;
@@ -191,19 +171,4 @@ export async function writeSecretFile(
   const text = typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n";
   await Deno.writeTextFile(path, text, { mode });
   await Deno.chmod(path, mode);
-}
-
-/**
- * The permission bits of a file or folder.
- *
- * @param path The path.
- * @returns `mode & 0o777`.
- */
-export async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
-}
-
-/** Seconds since the epoch. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }

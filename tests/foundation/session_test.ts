@@ -14,9 +14,10 @@ import { setLogger } from "../../src/log.ts";
 import { type Renewer, Session } from "../../src/session.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { NO_ENV_PREFIX, nowSeconds, tempDir } from "./helpers.ts";
+import { NO_ENV_PREFIX } from "./helpers.ts";
 import { assertEquals, assertRejectsWith } from "../support/assert.ts";
-import { fakeJwt } from "../support/jwt.ts";
+import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { tempDir } from "../support/files.ts";
 
 /** A renewer that counts calls, waits a little, and fails while `failures` is positive. */
 function countingRenewer(options: { failures?: number; delayMs?: number } = {}) {

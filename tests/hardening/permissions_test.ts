@@ -20,6 +20,7 @@ import {
 import { Auth } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
 import { sandbox } from "./helpers.ts";
+import { modeOf } from "../support/files.ts";
 
 const credential = new Credential({
   accessToken: "access",
@@ -38,7 +39,6 @@ async function captureWarnings<T>(fn: () => Promise<T>): Promise<[T, string[]]> 
   }
 }
 
-const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
 const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 
 Deno.test("every credential file mode that opens it to group or others is refused, every owner-only mode read", async () => {

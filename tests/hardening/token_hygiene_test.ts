@@ -31,6 +31,7 @@ import { runCli, show, writeConfig } from "../cli/helpers.ts";
 import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
 import { canary } from "../support/canary.ts";
+import { tempDir } from "../support/files.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */
 const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;
@@ -43,12 +44,6 @@ function countingApi() {
     return new Response("ok");
   });
   return Object.assign(server, { authorizations });
-}
-
-/** A temporary folder, removed at the end of the scope. */
-async function tempDir() {
-  const path = await Deno.makeTempDir({ prefix: "latchkey-hygiene-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
 /** What `auth.fetch(url)` rejects with. */
@@ -153,7 +148,7 @@ Deno.test("secrets in the environment with a trailing newline (export X=$(cat fi
 
 Deno.test("a .env token with an escaped newline or an inner space is refused, naming the variable and the file", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const path = `${tmp.path}/.env`;
   const newline = canary("dotenv");
   const spaced = `${canary("dotenv")} tail`;
@@ -173,7 +168,7 @@ Deno.test("a .env token with an escaped newline or an inner space is refused, na
 
 Deno.test("a token file (oauth or secret JSON) whose token ends in a newline is refused, naming the file", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const path = `${tmp.path}/token.json`;
   for (const key of ["access_token", "token"]) {
     const value = `${canary("file")}\n`;
@@ -188,7 +183,7 @@ Deno.test("a token file (oauth or secret JSON) whose token ends in a newline is 
 
 Deno.test("a credential file edited by hand to hold a newline is refused as from the store, and nothing is sent", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const store = new FileStore({ dir: tmp.path });
   await store.write("hygiene", credentialFromTokenJson({ access_token: canary("good") }));
   const path = store.location("hygiene")!;
@@ -208,7 +203,7 @@ Deno.test("a keyring item or a sealed fleet-store value holding a bad token is r
   const value = `${canary("keyring")}\n`;
   const item = JSON.stringify({ access_token: value, token_type: "Bearer" });
   const keychain = { service: "latchkey", get: () => Promise.resolve(item) } as unknown as Keychain;
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const auth = isolatedAuth(api.origin, { store: new KeyringStore({ keychain, dir: tmp.path }) });
   const error = await fetchError(auth, `${api.origin}/x`);
   const source = 'the keyring item of profile "hygiene"';

@@ -12,9 +12,8 @@ import { serve, type TestServer } from "../support/server.ts";
 import { fakeJwt } from "../support/jwt.ts";
 import { makeHome } from "../support/home.ts";
 import { canary } from "../support/canary.ts";
-
-const now = () => Math.floor(Date.now() / 1000);
-const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/jwt.ts";
 
 /** A loopback Hono server that records the Authorization header of each request. */
 function serveApp(app: Hono): TestServer & { authorizations: string[] } {
@@ -101,7 +100,7 @@ function accounts(clientId: string, secret: string) {
       access_token: fakeJwt({
         aud: clientId,
         sub: "google-oauth2|1",
-        exp: now() + 3600,
+        exp: nowSeconds() + 3600,
         n: bodies.length,
       }),
       token_type: "Bearer",
@@ -179,9 +178,9 @@ function frevaServer(refreshToken: string) {
     return c.json({
       access_token: fakeJwt({ sub: "u-1", preferred_username: "janedoe", n: forms.length }),
       token_type: "Bearer",
-      expires: now() + (forms.length === 1 ? 2 : 300),
+      expires: nowSeconds() + (forms.length === 1 ? 2 : 300),
       refresh_token: valid,
-      refresh_expires: now() + 86400,
+      refresh_expires: nowSeconds() + 86400,
       scope: "openid profile",
     });
   });
@@ -199,9 +198,9 @@ Deno.test("README Presets: freva — a program's freva.authenticate with README'
     JSON.stringify({
       access_token: "expired-access",
       token_type: "Bearer",
-      expires: now() - 10,
+      expires: nowSeconds() - 10,
       refresh_token: refresh,
-      refresh_expires: now() + 3600,
+      refresh_expires: nowSeconds() + 3600,
       scope: "openid profile",
       extra: "kept",
     }),
@@ -273,7 +272,7 @@ realTest(
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
       users: [{ username: "alice", password, sub: "user-alice", email: "alice@example.org" }],
     });
-    const apiKey = fakeJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
+    const apiKey = fakeJwt({ sub: "user-alice", exp: nowSeconds() + 86400, marker: canary("key") });
     await using api = anacondaApi(apiKey);
     const env = {
       DBUS_SESSION_BUS_ADDRESS: service.env.DBUS_SESSION_BUS_ADDRESS!,

@@ -8,6 +8,7 @@ import { deviceLogin, serviceLogin } from "./steps.ts";
 import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
 import { canary } from "../support/canary.ts";
+import { modeOf } from "../support/files.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -22,8 +23,6 @@ async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
   }
   return { files, dirs };
 }
-
-const modeOf = async (path: string) => (await Deno.lstat(path)).mode! & 0o777;
 
 Deno.test("README Security model: after a service login the files are 0600 in 0700 folders, the secret shows in no later output and no file but the store, a loosened or linked credential is refused", async () => {
   const secret = canary("client-secret");
@@ -58,8 +57,8 @@ Deno.test("README Security model: after a service login the files are 0600 in 07
 
   const root = `${home.config}/latchkey`;
   const { files, dirs } = await walk(root);
-  for (const dir of dirs) assertEquals(await modeOf(dir), 0o700, dir);
-  for (const file of files) assertEquals(await modeOf(file), 0o600, file);
+  for (const dir of dirs) assertEquals(await modeOf(dir, { lstat: true }), 0o700, dir);
+  for (const file of files) assertEquals(await modeOf(file, { lstat: true }), 0o600, file);
   // Only the credential store holds the secret; nothing else in HOME does (config included).
   const store = `${root}/credentials/`;
   for (const file of (await walk(home.dir)).files) {

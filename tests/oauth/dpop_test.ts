@@ -9,6 +9,7 @@ import { dpopKeyFromJwk, DpopSender, generateDpopKey } from "../../src/oauth/dpo
 import { startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
 import { serve } from "../support/server.ts";
+import { sha256Base64url } from "../support/jwt.ts";
 
 interface Hop {
   url: string;
@@ -34,11 +35,6 @@ function recorder(route: (url: URL, hops: Hop[]) => Response | Promise<Response>
   return Object.assign(server, { hops });
 }
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
-}
-
 /** Checks a hop's proof names its method and URL and the token, and returns its jti. */
 async function assertProofFor(hop: Hop, token: string, jkt: string): Promise<string> {
   assertEquals(hop.authorization, `DPoP ${token}`);
@@ -49,7 +45,7 @@ async function assertProofFor(hop: Hop, token: string, jkt: string): Promise<str
   const claims = decodeJwt(hop.dpop);
   const url = new URL(hop.url);
   assertEquals([claims.htm, claims.htu], [hop.method, `${url.origin}${url.pathname}`]);
-  assertEquals(claims.ath, await sha256(token));
+  assertEquals(claims.ath, await sha256Base64url(token));
   return claims.jti!;
 }
 

@@ -7,11 +7,12 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { anaconda } from "../../presets.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, modeOf, now, presetHome, presetTests } from "./helpers.ts";
+import { assert, presetHome, presetTests } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
-import { fakeJwt } from "../support/jwt.ts";
+import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -36,7 +37,11 @@ function anacondaApi(provider: MockProvider): Api {
     });
     if (!me.ok) return c.json({ error: "unauthorized" }, 401);
     const { sub } = await me.json();
-    const key = fakeJwt({ sub, exp: now() + 365 * 86400, scopes: ["cloud:read", "cloud:write"] });
+    const key = fakeJwt({
+      sub,
+      exp: nowSeconds() + 365 * 86400,
+      scopes: ["cloud:read", "cloud:write"],
+    });
     keys.push(key);
     return c.json({ api_key: key }, 201);
   });
@@ -167,7 +172,7 @@ test("anaconda: an expired key raises TokenExpiredError on requests, and login()
   await using t = await setUp();
   const { provider, api, domain } = t;
   const keyring = new anaconda.FileKeyring();
-  const expired = fakeJwt({ sub: "user-alice", exp: now() - 60 });
+  const expired = fakeJwt({ sub: "user-alice", exp: nowSeconds() - 60 });
   // as the Python client encodes it (pydantic's field order)
   const item = new TextEncoder().encode(
     `{"domain": "${domain}", "username": null, "api_key": "${expired}"}`,

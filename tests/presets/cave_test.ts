@@ -2,16 +2,10 @@
 import { Hono } from "hono";
 import { AuthError } from "../../src/errors.ts";
 import { cave } from "../../presets.ts";
-import {
-  assert,
-  captureStdout,
-  modeOf,
-  presetHome,
-  presetTests,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, captureStdout, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve } from "../support/server.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 

@@ -1,14 +1,8 @@
 // chunkedgraph.AuthClient replays FrameworkClient's documented auth session
 // (seeds/framework-client.txt, S1), and CAVEclient reads its file as a legacy location.
 import { cave, chunkedgraph } from "../../presets.ts";
-import {
-  assert,
-  captureStdout,
-  modeOf,
-  presetHome,
-  presetTests,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, captureStdout, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 

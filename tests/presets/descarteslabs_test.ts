@@ -3,18 +3,11 @@
 import { Hono } from "hono";
 import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "../../src/errors.ts";
 import { descarteslabs } from "../../presets.ts";
-import {
-  assert,
-  modeOf,
-  now,
-  presetHome,
-  presetTests,
-  sha1,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, presetHome, presetTests, sha1, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
-import { fakeJwt } from "../support/jwt.ts";
+import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -71,8 +64,8 @@ function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Ac
       access_token: fakeJwt({
         aud: client_id,
         sub: SUB,
-        exp: now() + 3600,
-        iat: now(),
+        exp: nowSeconds() + 3600,
+        iat: nowSeconds(),
         name: "Ada Lovelace",
         groups: ["public"],
         org: "descarteslabs",
@@ -192,19 +185,19 @@ test("descarteslabs: refreshToken ≡ clientSecret — both and different warns 
 test("descarteslabs: a short-lived token alone is used until it expires, and discarded when it was issued to another client", async () => {
   await using home = await presetHome();
   await using server = accounts();
-  const valid = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 3600 });
+  const valid = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 3600 });
   Deno.env.set("DESCARTESLABS_TOKEN", valid);
   assert.equal(await new descarteslabs.Auth({ domain: server.url }).token(), valid);
   Deno.env.delete("DESCARTESLABS_TOKEN");
 
-  const expired = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() - 10 });
+  const expired = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() - 10 });
   await assertRejectsWith(
     () => new descarteslabs.Auth({ domain: server.url, jwtToken: expired }).token(),
     TokenExpiredError,
     "TOKEN_EXPIRED",
   );
 
-  const foreign = fakeJwt({ aud: "another-client", sub: SUB, exp: now() + 3600 });
+  const foreign = fakeJwt({ aud: "another-client", sub: SUB, exp: nowSeconds() + 3600 });
   const error = await assertRejectsWith(
     () =>
       new descarteslabs.Auth({ domain: server.url, jwtToken: foreign, clientId: CLIENT_ID })
@@ -215,7 +208,7 @@ test("descarteslabs: a short-lived token alone is used until it expires, and dis
   assert.ok(error.message.includes(CLIENT_ID));
 
   // With id and secret, a matching token is used until it falls within the leeway, then renewed.
-  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 400 });
+  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 400 });
   const base = { domain: server.url, clientId: CLIENT_ID, clientSecret: SECRET, jwtToken: soon };
   assert.equal(await new descarteslabs.Auth({ ...base, leeway: 300 }).token(), soon);
   assert.equal(server.bodies.length, 0);
@@ -376,7 +369,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
 
   // When a refresh fails, the current token is used until it really expires.
   server.failures.push(500);
-  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 100 });
+  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 100 });
   assert.equal(await new descarteslabs.Auth({ ...base, jwtToken: soon, retries: 0 }).token(), soon);
   assert.ok(
     home.warnings.some((w) => w.startsWith("could not renew the token")),

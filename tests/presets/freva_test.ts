@@ -6,9 +6,11 @@ import { saveProfile } from "../../src/config.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../../src/errors.ts";
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { freva } from "../../presets.ts";
-import { assert, modeOf, now, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
+import { assert, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/jwt.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -27,9 +29,9 @@ function token(n: number, ttl = 300): Record<string, unknown> {
   return {
     access_token: `at-${n}`,
     token_type: "Bearer",
-    expires: now() + ttl,
+    expires: nowSeconds() + ttl,
     refresh_token: `rt-${n}`,
-    refresh_expires: now() + 86400,
+    refresh_expires: nowSeconds() + 86400,
     scope: "openid profile",
   };
 }
@@ -88,7 +90,7 @@ test("freva: batch mode — `--token-file old.json` refreshes without a prompt a
   await using home = await presetHome();
   await using server = frevaServer();
   // `freva-client auth > ~/.freva-login-token.json` as a shell writes it: 0644, access expired
-  const old = { ...token(0), expires: now() - 10 };
+  const old = { ...token(0), expires: nowSeconds() - 10 };
   await writeFileWithMode(home.at(".freva-login-token.json"), JSON.stringify(old), 0o644);
   const prompts: LoginPrompt[] = [];
 
@@ -123,7 +125,7 @@ test("freva: an access token within 60 s of expiry is refreshed; force recreates
   await using home = await presetHome();
   await using server = frevaServer();
   const file = home.at(".cache", "freva", "auth-token.json");
-  await writeFileWithMode(file, JSON.stringify({ ...token(0), expires: now() + 30 }), 0o600);
+  await writeFileWithMode(file, JSON.stringify({ ...token(0), expires: nowSeconds() + 30 }), 0o600);
   const first = await freva.authenticate({ host: server.url, interactive: false });
   assert.equal(first.access_token, "at-1");
 
@@ -138,13 +140,16 @@ test("freva: times written as digit strings count as numbers, as in every other 
   await using server = frevaServer();
   // A valid access token whose expiry a tool wrote as a string: used as is, without a request.
   const file = home.at(".cache", "freva", "auth-token.json");
-  const stringly = { ...token(0), expires: String(now() + 300), refresh_expires: "1" };
+  const stringly = { ...token(0), expires: String(nowSeconds() + 300), refresh_expires: "1" };
   await writeFileWithMode(file, JSON.stringify(stringly), 0o600);
   assert.deepEqual(await freva.authenticate({ host: server.url, interactive: false }), stringly);
   assert.deepEqual(server.forms, []);
   // Its refresh expiry, a string too, is in the past: once the access token expires, there
   // is nothing left to try without a person.
-  await Deno.writeTextFile(file, JSON.stringify({ ...stringly, expires: String(now() - 1) }));
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ ...stringly, expires: String(nowSeconds() - 1) }),
+  );
   await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
     LoginRequiredError,
@@ -164,7 +169,7 @@ test("freva: without a usable token and without a person, it fails with the docu
 
   // A refresh token the server refuses: the same failure, the server's answer as the cause.
   const file = home.at("old.json");
-  await writeFileWithMode(file, JSON.stringify({ ...token(9), expires: now() - 1 }), 0o600);
+  await writeFileWithMode(file, JSON.stringify({ ...token(9), expires: nowSeconds() - 1 }), 0o600);
   const refused = await assertRejectsWith(
     () => freva.authenticate({ tokenFile: file, host: server.url, interactive: false }),
     LoginRequiredError,
@@ -175,7 +180,7 @@ test("freva: without a usable token and without a person, it fails with the docu
   // An expired refresh token is not even tried.
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ ...token(0), expires: now() - 1, refresh_expires: now() - 1 }),
+    JSON.stringify({ ...token(0), expires: nowSeconds() - 1, refresh_expires: nowSeconds() - 1 }),
   );
   const before = server.forms.length;
   await assertRejectsWith(

@@ -127,11 +127,6 @@ export async function presetHome(): Promise<Home> {
   return { ...home, warnings, restore, [Symbol.asyncDispose]: restore };
 }
 
-/** The permission bits of a file or folder. */
-export async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
-}
-
 /** Writes a file with a given mode (as a Python client with umask 022 would: 0644). */
 export async function writeFileWithMode(path: string, text: string, mode = 0o644): Promise<void> {
   await Deno.mkdir(join(path, ".."), { recursive: true });
@@ -152,11 +147,6 @@ export async function captureStdout<T>(
   } finally {
     console.log = original;
   }
-}
-
-/** Seconds since the epoch. */
-export function now(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 /** Hex SHA-1, as Python's `hashlib.sha1(...).hexdigest()`. */

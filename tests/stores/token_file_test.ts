@@ -11,7 +11,7 @@ import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
 import { detectTokenFile, tokenFileMaterial } from "../../src/token_formats.ts";
-import { modeOf, nowSeconds, writeSecretFile } from "../foundation/helpers.ts";
+import { writeSecretFile } from "../foundation/helpers.ts";
 import { storeContract } from "./contract.ts";
 import { tokenFileContract } from "./fixtures/token_file_storage.ts";
 import {
@@ -21,6 +21,8 @@ import {
   assertStringIncludes,
   assertThrowsWith,
 } from "../support/assert.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/jwt.ts";
 
 storeContract(tokenFileContract(false));
 
