@@ -13,7 +13,7 @@ import { type Home, makeHome } from "../support/home.ts";
 import { onTerminal, shellLine } from "../support/terminal.ts";
 import { canary } from "../support/canary.ts";
 import { modeOf } from "../support/files.ts";
-import { nowSeconds } from "../support/jwt.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const LINUX = Deno.build.os === "linux";
 

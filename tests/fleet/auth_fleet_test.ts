@@ -7,8 +7,9 @@ import { closeRedisStores, RedisStore } from "../../src/store/redis.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { newStoreKey, sleep } from "./helpers.ts";
+import { newStoreKey } from "./helpers.ts";
 import { redisTest, startRedis } from "./redis_server.ts";
+import { sleep } from "../support/time.ts";
 
 /** Saves a fresh login whose access token is already past its expiry. */
 async function seedExpired(provider: MockProvider, store: CredentialStore, profile: string) {

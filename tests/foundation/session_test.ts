@@ -16,8 +16,9 @@ import { FileStore } from "../../src/store/file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import { NO_ENV_PREFIX } from "./helpers.ts";
 import { assertEquals, assertRejectsWith } from "../support/assert.ts";
-import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { fakeJwt } from "../support/jwt.ts";
 import { tempDir } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 /** A renewer that counts calls, waits a little, and fails while `failures` is positive. */
 function countingRenewer(options: { failures?: number; delayMs?: number } = {}) {

@@ -13,7 +13,7 @@ import { fakeJwt } from "../support/jwt.ts";
 import { makeHome } from "../support/home.ts";
 import { canary } from "../support/canary.ts";
 import { modeOf } from "../support/files.ts";
-import { nowSeconds } from "../support/jwt.ts";
+import { nowSeconds } from "../support/time.ts";
 
 /** A loopback Hono server that records the Authorization header of each request. */
 function serveApp(app: Hono): TestServer & { authorizations: string[] } {

@@ -9,6 +9,7 @@ import { serve } from "../support/server.ts";
 import { makeHome } from "../support/home.ts";
 import { canary } from "../support/canary.ts";
 import { modeOf } from "../support/files.ts";
+import { sleep } from "../support/time.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -214,7 +215,7 @@ Deno.test("README Security model: the opener and the browser behind it inherit n
     secrets,
     // the person approves once the browser has opened
     beforeApprove: async () => {
-      for (let i = 0; i < 100 && !(await exists(dump)); i++) await delay(50);
+      for (let i = 0; i < 100 && !(await exists(dump)); i++) await sleep(50);
     },
   });
   assertEquals(result.code, 0, show(result));
@@ -225,5 +226,4 @@ Deno.test("README Security model: the opener and the browser behind it inherit n
   assertEquals(env.match(/^(LATCHKEY_|DESCARTESLABS_)\w*=.+$/gm), null, env);
 });
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);

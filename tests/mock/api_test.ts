@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import * as oc from "openid-client";
 import { startMockProvider } from "../../testing.ts";
-import { callApi, decodeJwt, discover, json, sleep } from "./helpers.ts";
+import { callApi, decodeJwt, discover, json } from "./helpers.ts";
+import { sleep } from "../support/time.ts";
 
 Deno.test("the demo API answers 401 without a valid token and 200 with one", async () => {
   await using provider = await startMockProvider();

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import * as oc from "openid-client";
 import { startMockProvider } from "../../testing.ts";
-import { decodeJwt, DEVICE_GRANT, discover, json, post, sleep } from "./helpers.ts";
+import { decodeJwt, DEVICE_GRANT, discover, json, post } from "./helpers.ts";
+import { sleep } from "../support/time.ts";
 
 Deno.test("the device flow with openid-client yields tokens once the code is approved", async () => {
   await using provider = await startMockProvider();

@@ -82,8 +82,3 @@ export async function callApi(provider: MockProvider, token: string, path = "/me
   });
   return { status: response.status, body: await json(response), headers: response.headers };
 }
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

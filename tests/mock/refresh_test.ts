@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import * as oc from "openid-client";
 import { startMockProvider } from "../../testing.ts";
-import { callApi, decodeJwt, discover, json, post, sleep } from "./helpers.ts";
+import { callApi, decodeJwt, discover, json, post } from "./helpers.ts";
+import { sleep } from "../support/time.ts";
 
 Deno.test("refresh rotates the refresh token; reusing the old one revokes the family", async () => {
   await using provider = await startMockProvider();

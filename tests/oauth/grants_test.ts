@@ -11,9 +11,9 @@ import {
 import { startMockProvider } from "../../testing.ts";
 import { publicAuth, seedProfile } from "./helpers.ts";
 import { isolatedHome } from "../support/home.ts";
+import { sleep } from "../support/time.ts";
 
 const home = (await isolatedHome({ prefix: "latchkey-oauth-" })).path;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("discovery falls back to RFC 8414 metadata when there is no OpenID document", async () => {
   await using provider = await startMockProvider({ discovery: "oauth2" });

@@ -11,8 +11,9 @@ import { assert, presetHome, presetTests } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
-import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { fakeJwt } from "../support/jwt.ts";
 import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 

@@ -6,8 +6,9 @@ import { descarteslabs } from "../../presets.ts";
 import { assert, presetHome, presetTests, sha1, writeFileWithMode } from "./helpers.ts";
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
-import { fakeJwt, nowSeconds } from "../support/jwt.ts";
+import { fakeJwt } from "../support/jwt.ts";
 import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 

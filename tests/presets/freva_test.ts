@@ -10,7 +10,7 @@ import { assert, presetHome, presetTests, writeFileWithMode } from "./helpers.ts
 import { assertRejectsWith } from "../support/assert.ts";
 import { serve, type TestServer } from "../support/server.ts";
 import { modeOf } from "../support/files.ts";
-import { nowSeconds } from "../support/jwt.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 

@@ -22,7 +22,7 @@ import {
   assertThrowsWith,
 } from "../support/assert.ts";
 import { modeOf } from "../support/files.ts";
-import { nowSeconds } from "../support/jwt.ts";
+import { nowSeconds } from "../support/time.ts";
 
 storeContract(tokenFileContract(false));
 

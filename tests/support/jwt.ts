@@ -21,11 +21,6 @@ export function fakeJwt(claims: Record<string, unknown>): string {
   return `${part({ alg: "none", typ: "JWT" })}.${part(claims)}.`;
 }
 
-/** The clock in whole seconds since the epoch: the unit of `iat`, `exp` and `expires_at`. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
 /** The base64url SHA-256 of a text: a DPoP proof's `ath`, a key thumbprint's digest. */
 export async function sha256Base64url(text: string): Promise<string> {
   return base64url(
