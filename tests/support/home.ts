@@ -99,8 +99,9 @@ function onPath(program: string): string | undefined {
 }
 
 /**
- * Makes a home for CLI children (`runCli`, `spawnCli` in tests/cli/helpers.ts). Without a real `xdg-open`, a shim that does what xdg-open does on a
- * machine without a desktop (run `$BROWSER URL`) is put first on PATH.
+ * Makes a home for CLI children (`runCli`, `spawnCli` in tests/cli/helpers.ts). Without a real
+ * `xdg-open`, a shim that does what xdg-open does on a machine without a desktop (run
+ * `$BROWSER URL`) is put first on PATH.
  */
 export async function makeHome(): Promise<Home> {
   const dir = await Deno.makeTempDir({ prefix: "latchkey-cli-" });
