@@ -6,6 +6,7 @@
 import { DENO_FLAGS } from "../cli/permissions.ts";
 import { credentialFromTokenJson, FileStore } from "../mod.ts";
 import { startMockProvider } from "../testing.ts";
+import { DENO_DIR } from "../tests/support/deno_dir.ts";
 
 /** Median wall times of both commands and their ratio. */
 export interface CliBenchResult {
@@ -45,14 +46,11 @@ export async function cliBench(runs = 15): Promise<CliBenchResult> {
   const empty = `${home}/empty.ts`;
   await Deno.writeTextFile(empty, "");
   const cli = new URL("../cli.ts", import.meta.url).pathname;
-  // The same Deno cache as this process: a fresh HOME would mean a fresh npm cache.
-  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
   const env = {
     HOME: home,
     XDG_CONFIG_HOME: `${home}/.config`,
     PATH: Deno.env.get("PATH") ?? "",
-    DENO_DIR: denoDir,
+    DENO_DIR, // the same Deno cache as this process: a fresh HOME would mean a fresh npm cache
   };
   const once = async (args: string[]) => {
     const t0 = performance.now();

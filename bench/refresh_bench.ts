@@ -7,13 +7,7 @@
 import { Auth } from "../mod.ts";
 import { startMockProvider } from "../testing.ts";
 import { runTokenLoops, seedProfile } from "../tests/oauth/helpers.ts";
-
-async function isolatedHome(): Promise<string> {
-  const home = await Deno.makeTempDir({ prefix: "latchkey-bench-" });
-  Deno.env.set("HOME", home);
-  Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
-  return home;
-}
+import { isolatedHome } from "../tests/support/home.ts";
 
 /**
  * 100 concurrent `fetch()` calls on an expired token.
@@ -21,7 +15,7 @@ async function isolatedHome(): Promise<string> {
  * @returns Token requests the provider saw.
  */
 export async function stampede(): Promise<number> {
-  await isolatedHome();
+  await isolatedHome({ prefix: "latchkey-bench-" });
   await using provider = await startMockProvider({ accessTokenTtl: 60 });
   await seedProfile(provider, "stampede", 1);
   await new Promise((r) => setTimeout(r, 1100));
@@ -61,7 +55,7 @@ export interface SoakResult {
  * @returns The figures.
  */
 export async function soak(processes: number, seconds: number, dpop = false): Promise<SoakResult> {
-  const home = await isolatedHome();
+  const home = (await isolatedHome({ prefix: "latchkey-bench-" })).path;
   const lifetime = 2;
   await using provider = await startMockProvider({ accessTokenTtl: lifetime });
   const profile = `soak-${processes}${dpop ? "-dpop" : ""}`;

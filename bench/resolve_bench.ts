@@ -3,6 +3,7 @@
  * fresh `Auth` answering `token()` (a new CLI process does this once).
  */
 import { Auth, Credential, FileStore, MemoryStore } from "../mod.ts";
+import { isolatedHome } from "../tests/support/home.ts";
 
 /**
  * Times `new Auth(...).token()` from each store.
@@ -13,9 +14,7 @@ import { Auth, Credential, FileStore, MemoryStore } from "../mod.ts";
 export async function resolveBench(
   rounds = 400,
 ): Promise<{ fileUs: number; memoryUs: number; ratio: number }> {
-  const home = await Deno.makeTempDir({ prefix: "latchkey-bench-" });
-  Deno.env.set("HOME", home);
-  Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
+  await using _home = await isolatedHome({ prefix: "latchkey-bench-" });
   const credential = new Credential({
     accessToken: "bench-token",
     expiresAt: Date.now() / 1000 + 3600,
@@ -36,7 +35,6 @@ export async function resolveBench(
   await time(memory);
   const fileUs = (await time("file") + await time("file")) / 2;
   const memoryUs = (await time(memory) + await time(memory)) / 2;
-  await Deno.remove(home, { recursive: true });
   return { fileUs, memoryUs, ratio: fileUs / memoryUs };
 }
 

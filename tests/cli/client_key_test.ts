@@ -2,8 +2,9 @@
 // then `status` and `token` in others with nothing in their environment, renewing unattended
 // from the kept key path. No client secret exists anywhere; the key never leaves its file.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { makeHome } from "../support/home.ts";
+import { runCli, show } from "./helpers.ts";
 
 async function keyedProvider(accessTokenTtl: number) {
   const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [

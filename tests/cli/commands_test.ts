@@ -1,11 +1,9 @@
 // End-to-end tests of token, status, fetch, refresh, save-token, logout, profiles and
 // mock-server through the CLI, against the mock provider.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "../support/assert.ts";
 import {
-  canary,
   loggedInHome,
-  makeHome,
   mockProfile,
   runCli,
   show,
@@ -13,6 +11,8 @@ import {
   tokenSecrets,
   writeConfig,
 } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 Deno.test("token prints only the cached access token, without any request to the provider", async () => {
   await using provider = await startMockProvider();

@@ -4,8 +4,9 @@
 // as a plain bearer token; the private key shows in no output; logout deletes it.
 import { decodeJwt } from "../../src/jwt.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { makeHome } from "../support/home.ts";
+import { runCli, show } from "./helpers.ts";
 
 const strictClients = [
   {

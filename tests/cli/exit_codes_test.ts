@@ -1,8 +1,9 @@
 // One test per exit code of the contract: 0 ok · 1 login required / denied / expired / HTTP error
 // status · 2 usage or bad input · 3 provider or network failure · 130 interrupted.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { loggedInHome, makeHome, runCli, show, spawnCli, tokenSecrets } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { loggedInHome, runCli, show, spawnCli, tokenSecrets } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("exit 0: status with a usable credential", async () => {
   await using provider = await startMockProvider();

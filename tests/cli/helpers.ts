@@ -1,88 +1,19 @@
 // Shared set-up for the CLI tests: every test drives `cli.ts` in a subprocess with exactly the
-// flags of `deno task cli` (cli/permissions.ts), an isolated HOME, no LATCHKEY_* variables and
-// a cleared environment. Every run checks that no canary secret shows up in the child's argv
-// (/proc/<pid>/cmdline, descendants included, looked at every 50 ms while it runs, so the
-// programs it starts are seen too) or in its output, unless the test says stdout may hold one
-// (`token`, `refresh`).
+// flags of `deno task cli` (cli/permissions.ts), an isolated HOME (tests/support/home.ts's
+// makeHome), no LATCHKEY_* variables and a cleared environment. Every run checks that no canary
+// secret shows up in the child's argv (/proc/<pid>/cmdline, descendants included, looked at every
+// 50 ms while it runs, so the programs it starts are seen too) or in its output, unless the test
+// says stdout may hold one (`token`, `refresh`).
 import { type Credential, credentialFromTokenJson, FileStore, type Profile } from "../../mod.ts";
 import type { IssuedTokens, MockProvider } from "../../testing.ts";
 import { DENO_FLAGS } from "../../cli/permissions.ts";
-import { assert } from "../assert.ts";
+import { assert } from "../support/assert.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const CLI = `${ROOT}cli.ts`;
 export const DENO = Deno.execPath();
 const isLinux = Deno.build.os === "linux";
-
-/** The Deno cache of this machine, shared with the children (their HOME is empty). */
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const out = await new Deno.Command(DENO, { args: ["info", "--json"], stdout: "piped" }).output();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
-})();
-
-/** A random canary secret that must never be printed. */
-export function canary(label: string): string {
-  return `canary-${label}-${crypto.randomUUID().replaceAll("-", "")}`;
-}
-
-/** An isolated home: HOME, XDG_CONFIG_HOME and a working folder. */
-export interface Home extends AsyncDisposable {
-  /** The HOME folder. */
-  dir: string;
-  /** `$HOME/.config`. */
-  config: string;
-  /** The working folder of the children. */
-  cwd: string;
-  /** The environment of the children. */
-  env: Record<string, string>;
-}
-
-/** Finds a program on PATH. */
-function onPath(program: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      const path = `${dir}/${program}`;
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * Makes an isolated home. Without a real `xdg-open`, a shim that does what xdg-open does on a
- * machine without a desktop (run `$BROWSER URL`) is put first on PATH.
- */
-export async function makeHome(): Promise<Home> {
-  const dir = await Deno.makeTempDir({ prefix: "latchkey-cli-" });
-  const config = `${dir}/.config`;
-  const cwd = `${dir}/work`;
-  await Deno.mkdir(cwd);
-  let path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
-  if (!onPath("xdg-open")) {
-    await Deno.mkdir(`${dir}/bin`);
-    await Deno.writeTextFile(`${dir}/bin/xdg-open`, '#!/bin/sh\nexec "$BROWSER" "$@"\n', {
-      mode: 0o755,
-    });
-    path = `${dir}/bin:${path}`;
-  }
-  return {
-    dir,
-    config,
-    cwd,
-    env: {
-      HOME: dir,
-      XDG_CONFIG_HOME: config,
-      PATH: path,
-      DENO_DIR,
-      DENO_NO_UPDATE_CHECK: "1",
-    },
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
 
 /** What a finished CLI run left behind. */
 export interface RunResult {

@@ -1,9 +1,11 @@
 // On a machine without a working keychain (a headless server), the "keyring is not available"
 // note comes once, when a credential goes to the file store instead, not on every command.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import { canary, makeHome, runCli, show } from "./helpers.ts";
+import { runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const NOTE = "the keyring is not available";
 

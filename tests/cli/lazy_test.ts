@@ -1,7 +1,7 @@
 // `latchkey token` with a cached valid token must not load the OAuth library (or any npm code):
 // the CLI runs under the V8 inspector and every script V8 parses is recorded.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { loggedInHome, show, spawnCli, tokenSecrets } from "./helpers.ts";
 import { DENO_FLAGS } from "../../cli/permissions.ts";
 

@@ -1,18 +1,12 @@
 // End-to-end logins through the CLI against the mock provider: device, browser, client
 // credentials (environment and stdin) and password (stdin and a terminal without echo).
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partsPresent, SCRIPT } from "../real/helpers.ts";
-import {
-  assertArgvClean,
-  canary,
-  DENO,
-  makeHome,
-  ROOT,
-  runCli,
-  show,
-  spawnCli,
-} from "./helpers.ts";
+import { assertArgvClean, DENO, ROOT, runCli, show, spawnCli } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
+import { inTerminal } from "../support/terminal.ts";
+import { canary } from "../support/canary.ts";
 
 const SCOPE = "openid profile offline_access";
 
@@ -219,12 +213,11 @@ Deno.test("login --flow password reads the password from stdin, and from a termi
 
   // A pseudo terminal (util-linux `script`): the password is typed after the prompt, echo off.
   if (!partsPresent("login --flow password on a terminal", SCRIPT)) return;
-  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
   const cli = spawnCli(home, [...args, "--force"], {
     interactive: true,
     secrets: [password],
     env: { SHELL: "/bin/sh", TERM: "dumb" },
-    wrap: (command) => ["script", "-qec", command.map(quote).join(" "), "/dev/null"],
+    wrap: inTerminal,
   });
   await cli.waitFor(/Password: /);
   await cli.write(password + "\r");

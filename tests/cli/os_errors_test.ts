@@ -1,7 +1,8 @@
 // An OS error the user can fix is one line naming the file or the port, with a hint and exit 2,
 // never a bare "Is a directory (os error 21)" or "Address already in use (os error 98)".
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 function assertOneError(stderr: string, needle: string): void {
   assertStringIncludes(stderr, needle);

@@ -1,6 +1,6 @@
 // The permissions of the binary: one source of truth for `deno task cli` and `deno task compile`,
 // nothing broader than needed, and a one-line message when one is missing.
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
   cliTask,
   compileTask,
@@ -10,7 +10,8 @@ import {
   PROGRAMS,
 } from "../../cli/permissions.ts";
 import { freva } from "../../presets.ts";
-import { DENO, makeHome, ROOT, runCli, show } from "./helpers.ts";
+import { DENO, ROOT, runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("the cli and compile tasks use exactly the flags of cli/permissions.ts", async () => {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));

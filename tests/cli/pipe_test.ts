@@ -1,7 +1,7 @@
 // A reader that closes stdout early (`latchkey fetch … | head -1`) ends the CLI quietly with
 // exit 0, as curl and gh do: no "Broken pipe" error, nothing on stderr.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { loggedInHome, runCli, show, tokenSecrets } from "./helpers.ts";
 
 Deno.test("latchkey fetch -i piped into head -1 exits 0 and prints no error", async () => {

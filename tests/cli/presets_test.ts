@@ -3,36 +3,19 @@
 // fakes of the services (and the mock provider for anaconda's sign-in), plus the usage errors.
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { canary, type Home, makeHome, runCli, show, spawnCli } from "./helpers.ts";
+import { runCli, show, spawnCli } from "./helpers.ts";
+import { serve } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
+import { type Home, makeHome } from "../support/home.ts";
+import { onTerminal, shellLine } from "../support/terminal.ts";
+import { canary } from "../support/canary.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const LINUX = Deno.build.os === "linux";
-const now = () => Math.floor(Date.now() / 1000);
-
-function serve(app: Hono): { url: string } & AsyncDisposable {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
-function unsignedJwt(payload: Record<string, unknown>): string {
-  const part = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${part({ alg: "none", typ: "JWT" })}.${part(payload)}.`;
-}
-
-async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
-}
 
 /** A shell that runs the CLI as `… > FILE` with the usual umask (022), as a batch job would. */
 function redirectTo(file: string): (command: string[]) => string[] {
@@ -68,18 +51,18 @@ function frevaServer(validRefreshToken: string) {
       return c.json({ detail: "Invalid refresh token" }, 401);
     }
     const token = {
-      access_token: unsignedJwt({ sub: "u-1", preferred_username: "janedoe", n: issued.length }),
+      access_token: fakeJwt({ sub: "u-1", preferred_username: "janedoe", n: issued.length }),
       token_type: "Bearer",
-      expires: now() + 300,
+      expires: nowSeconds() + 300,
       refresh_token: canary("freva-rt-new"),
-      refresh_expires: now() + 86400,
+      refresh_expires: nowSeconds() + 86400,
       scope: "openid profile",
     };
     issued.push(token);
     valid.add(token.refresh_token);
     return c.json(token);
   });
-  return Object.assign(serve(app), { forms, issued });
+  return Object.assign(serve(app.fetch), { forms, issued });
 }
 
 Deno.test("login --preset freva --token-file old.json > new.json: the token JSON alone, new file 0600, host saved", async () => {
@@ -92,9 +75,9 @@ Deno.test("login --preset freva --token-file old.json > new.json: the token JSON
     JSON.stringify({
       access_token: "expired-access",
       token_type: "Bearer",
-      expires: now() - 10,
+      expires: nowSeconds() - 10,
       refresh_token: oldRefresh,
-      refresh_expires: now() + 3600,
+      refresh_expires: nowSeconds() + 3600,
       scope: "openid profile",
     }),
     { mode: 0o644 },
@@ -195,7 +178,6 @@ partTest({
   async fn() {
     await using home = await makeHome();
     await using freva = frevaServer(canary("unused"));
-    const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
     const result = await spawnCli(home, [
       "login",
       "--preset",
@@ -208,12 +190,7 @@ partTest({
     ], {
       interactive: true,
       env: { SHELL: "/bin/sh", TERM: "dumb" },
-      wrap: (command) => [
-        "script",
-        "-qec",
-        `umask 022; ${command.map(quote).join(" ")} > new.json`,
-        "/dev/null",
-      ],
+      wrap: (command) => onTerminal(`umask 022; ${shellLine(command)} > new.json`),
     }).finish();
     assertEquals(result.code, 0, show(result));
     assertStringIncludes(result.stderr, "ABCD-EFGH");
@@ -297,9 +274,9 @@ Deno.test("token --preset descarteslabs with no credentials says so once, as the
 
 Deno.test("token --preset descarteslabs prints DESCARTESLABS_TOKEN; status shows it without the token", async () => {
   await using home = await makeHome();
-  const jwt = unsignedJwt({
+  const jwt = fakeJwt({
     sub: "google-oauth2|123",
-    exp: now() + 3600,
+    exp: nowSeconds() + 3600,
     email: "jane@example.org",
     marker: canary("dl"),
   });
@@ -350,14 +327,14 @@ Deno.test({
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
       users: [{ username: "alice", password, sub: "user-alice", email: "alice@example.org" }],
     });
-    const apiKey = unsignedJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
+    const apiKey = fakeJwt({ sub: "user-alice", exp: nowSeconds() + 86400, marker: canary("key") });
     const app = new Hono();
     const keyRequests: string[] = [];
     app.post("/api/iam/api-keys", (c) => {
       keyRequests.push(c.req.header("authorization") ?? "");
       return c.json({ api_key: apiKey }, 201);
     });
-    await using api = serve(app);
+    await using api = serve(app.fetch);
     const env = {
       ...await withFakeSecretTool(home),
       ANACONDA_CLOUD_AUTH_DOMAIN: provider.issuer,

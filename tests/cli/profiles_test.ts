@@ -4,8 +4,10 @@
 // a new sign-in, and `profiles remove` logs out and forgets.
 import { startMockProvider } from "../../testing.ts";
 import type { MockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { canary, type Home, makeHome, runCli, show } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, show } from "./helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const SECRET = canary("client-secret");
 

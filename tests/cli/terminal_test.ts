@@ -2,22 +2,22 @@
 // while it waits, and colours its messages unless NO_COLOR is set; off a terminal it writes no
 // escape sequence at all.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { type Home, makeHome, runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
+import { runCli, type RunOptions, show, spawnCli } from "./helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
+import { inTerminal } from "../support/terminal.ts";
 
-const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
-
-function inTerminal(env: Record<string, string>): RunOptions {
+function terminalOptions(env: Record<string, string>): RunOptions {
   return {
     interactive: true,
     env: { SHELL: "/bin/sh", TERM: "xterm", ...env },
-    wrap: (command) => ["script", "-qec", command.map(quote).join(" "), "/dev/null"],
+    wrap: inTerminal,
   };
 }
 
 async function terminalRun(home: Home, args: string[], env: Record<string, string> = {}) {
-  const cli = spawnCli(home, args, inTerminal(env));
+  const cli = spawnCli(home, args, terminalOptions(env));
   return await cli.finish();
 }
 
@@ -39,7 +39,7 @@ partTest({
       "--force",
     ];
     for (const env of [{}, { NO_COLOR: "1" }] as Record<string, string>[]) {
-      const cli = spawnCli(home, args, inTerminal(env));
+      const cli = spawnCli(home, args, terminalOptions(env));
       const [, code] = await cli.waitFor(/enter the code: (\S+)/);
       await cli.waitFor(/Waiting for you to approve the code/);
       provider.approveDevice(code!);

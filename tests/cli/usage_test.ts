@@ -1,7 +1,8 @@
 // Help, version, and the one-line usage errors (exit 2) of the CLI.
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import { COMMANDS } from "../../cli/commands.ts";
-import { makeHome, runCli, show, writeConfig } from "./helpers.ts";
+import { runCli, show, writeConfig } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("every command has --help with a usage line and an example, on stdout", async () => {
   await using home = await makeHome();

@@ -1,8 +1,9 @@
 // `-v` shows each debug line once: the CLI builds more than one Auth for some commands (login
 // resolves, then signs in), and a line said while building one must not repeat for the next.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 Deno.test("-v login and -v token print no line twice", async () => {
   await using provider = await startMockProvider();

@@ -2,8 +2,9 @@
 // profile in one step, as with `gh auth login --with-token`: `save-token --api ORIGIN` and
 // `login --with-token --api ORIGIN` read it from stdin, and the next process's `fetch` sends it.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { makeHome, runCli, show } from "./helpers.ts";
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, show } from "./helpers.ts";
+import { makeHome } from "../support/home.ts";
 
 for (const command of [["save-token"], ["login", "--with-token"]]) {
   Deno.test(`${command.join(" ")} --api ORIGIN makes a profile whose fetch sends the token`, async () => {

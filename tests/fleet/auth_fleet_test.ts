@@ -6,9 +6,10 @@ import { closeKvStores, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, RedisStore } from "../../src/store/redis.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { newStoreKey, sleep } from "./helpers.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { newStoreKey } from "./helpers.ts";
 import { redisTest, startRedis } from "./redis_server.ts";
+import { sleep } from "../support/time.ts";
 
 /** Saves a fresh login whose access token is already past its expiry. */
 async function seedExpired(provider: MockProvider, store: CredentialStore, profile: string) {

@@ -1,6 +1,6 @@
 import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { newStoreKey, sampleCredential } from "./helpers.ts";
 import { sealV1 } from "./seal_v1.ts";
 

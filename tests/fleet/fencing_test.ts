@@ -14,7 +14,7 @@ import { KvStore } from "../../src/store/kv.ts";
 import { RedisStore } from "../../src/store/redis.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { redisTest, startRedis } from "./redis_server.ts";
 
 const PROFILE = "fleet";

@@ -27,11 +27,6 @@ export function sampleCredential(tag = "1"): Credential {
   });
 }
 
-/** Sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Runs two lock workers (`lock_worker.ts`) against one store at the same
  * time and returns the intervals each held the lock.

@@ -6,7 +6,8 @@
 
 import { join } from "node:path";
 import { FileStore } from "../../src/store/file.ts";
-import { assertEquals, assertTrue, tempDir } from "./helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { tempDir } from "../support/files.ts";
 
 const childScript = new URL("./fixtures/rewrite_loop.ts", import.meta.url).pathname;
 const KILLS = 50;
@@ -98,5 +99,5 @@ Deno.test("a credential file SIGKILLed 50 times mid-rewrite always holds A or B"
   }));
   for (const lane of lanes) if (lane.status === "rejected") throw lane.reason;
   assertEquals(seen.A + seen.B, KILLS);
-  assertTrue(seen.A > 0 && seen.B > 0, `both credentials seen: ${JSON.stringify(seen)}`);
+  assert(seen.A > 0 && seen.B > 0, `both credentials seen: ${JSON.stringify(seen)}`);
 });

@@ -7,13 +7,8 @@
 import { Auth, type AuthOptions, setLogger } from "../../mod.ts";
 import { AuthError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import {
-  assertEquals,
-  assertIncludes,
-  assertThrowsWith,
-  assertTrue,
-  NO_ENV_PREFIX,
-} from "./helpers.ts";
+import { NO_ENV_PREFIX } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes, assertThrowsWith } from "../support/assert.ts";
 
 /** A profile no other test (and no saved config.json) uses, so its warnings are ours alone. */
 const PROFILE = `auth-options-${crypto.randomUUID().slice(0, 8)}`;
@@ -94,7 +89,7 @@ Deno.test("new Auth refuses a misspelt option with a one-line USAGE error naming
       error.message,
       `Unknown option "${name}" for Auth (did you mean "${meant}"?)`,
     );
-    assertTrue(!error.message.includes("\n"), error.message);
+    assert(!error.message.includes("\n"), error.message);
   }
   // An unknown name is refused even with the value undefined; with nothing close, the hint lists
   // the options.
@@ -104,7 +99,7 @@ Deno.test("new Auth refuses a misspelt option with a one-line USAGE error naming
     "USAGE",
   );
   assertEquals(far.message, 'Unknown option "frobnicate" for Auth');
-  assertIncludes(far.hint ?? "", "apiOrigins");
+  assertStringIncludes(far.hint ?? "", "apiOrigins");
 });
 
 Deno.test("new Auth accepts every AuthOptions key, also with the value undefined", async () => {

@@ -10,18 +10,10 @@ import { AuthError, LoginRequiredError } from "../../src/errors.ts";
 import { Secret } from "../../src/secret.ts";
 import { startMockProvider } from "../../src/testing/mock_provider.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import {
-  assertEquals,
-  assertExcludes,
-  assertRejectsWith,
-  failed,
-  NO_ENV_PREFIX,
-  ok,
-  probe,
-  serve,
-  tempDir,
-  writeSecretFile,
-} from "./helpers.ts";
+import { failed, NO_ENV_PREFIX, ok, probe, writeSecretFile } from "./helpers.ts";
+import { assertEquals, assertExcludes, assertRejectsWith } from "../support/assert.ts";
+import { serve } from "../support/server.ts";
+import { tempDir } from "../support/files.ts";
 
 const CANARIES = {
   token: "canary-token-4b1d9e",

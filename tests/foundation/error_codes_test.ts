@@ -4,7 +4,7 @@
  */
 
 import { AUTH_ERROR_CODES, AuthError } from "../../mod.ts";
-import { assertEquals, assertTrue } from "./helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 
 /** The codes in the first column of the README's "Error codes" table, in its order. */
 async function documentedCodes(): Promise<string[]> {
@@ -21,6 +21,6 @@ Deno.test("the README's Error codes table lists every AUTH_ERROR_CODES code, and
 Deno.test("AUTH_ERROR_CODES holds each code once, and AuthError carries any of them", () => {
   assertEquals(new Set(AUTH_ERROR_CODES).size, AUTH_ERROR_CODES.length);
   for (const code of AUTH_ERROR_CODES) {
-    assertTrue(new AuthError(code, "Cannot do it: a test").code === code, code);
+    assert(new AuthError(code, "Cannot do it: a test").code === code, code);
   }
 });

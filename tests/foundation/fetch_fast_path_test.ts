@@ -3,7 +3,7 @@
 // still get no token. Which path served a request shows in what the inner
 // fetch is given: the hot path sends only the headers and `redirect`, the
 // general path also the method it parsed.
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { Auth, Credential, MemoryStore } from "../../mod.ts";
 import { createAuthFetch } from "../../src/fetch.ts";
 import { NO_ENV_PREFIX } from "./helpers.ts";

@@ -13,15 +13,9 @@ import { type AuthFetchOptions, createAuthFetch } from "../../src/fetch.ts";
 import { assertAllowedOrigin } from "../../src/url.ts";
 import type { Renewer } from "../../src/session.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import {
-  assertEquals,
-  assertRejectsWith,
-  assertThrowsWith,
-  assertTrue,
-  NO_ENV_PREFIX,
-  serve,
-  type TestServer,
-} from "./helpers.ts";
+import { NO_ENV_PREFIX } from "./helpers.ts";
+import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
 
 /** What a server saw of one request. */
 interface Seen {
@@ -122,15 +116,13 @@ function startApi(): Api {
     return c.text("late");
   });
   const server = serve(app.fetch);
-  return {
-    origin: server.origin,
-    port: server.port,
+  return Object.assign(server, {
     seen,
     async [Symbol.asyncDispose]() {
       for (const release of [...pending]) release();
-      await server[Symbol.asyncDispose]();
+      await server.close();
     },
-  };
+  });
 }
 
 function fakeAuthFetch(
@@ -458,7 +450,7 @@ Deno.test("a 503 with Retry-After: 1 is retried after a second and then succeeds
   const response = await fetch(`${api.origin}/flaky?fail=1&retry-after=1`);
   const elapsed = performance.now() - started;
   assertEquals([response.status, await response.text()], [200, "ok after 2"]);
-  assertTrue(elapsed >= 950 && elapsed < 10_000, `waited ${elapsed} ms`);
+  assert(elapsed >= 950 && elapsed < 10_000, `waited ${elapsed} ms`);
   assertEquals(api.seen.length, 2);
 });
 
@@ -499,7 +491,7 @@ Deno.test("a Retry-After beyond the deadline returns the 503 without waiting", a
   const response = await fetch(`${api.origin}/flaky?fail=1&retry-after=30`);
   await response.body?.cancel();
   assertEquals(response.status, 503);
-  assertTrue(performance.now() - started < 5000, "no 30 s wait");
+  assert(performance.now() - started < 5000, "no 30 s wait");
   assertEquals(api.seen.length, 1);
 });
 
@@ -531,7 +523,7 @@ Deno.test("an abort during a slow response rejects with an AbortError", async ()
     DOMException,
   );
   assertEquals(error.name, "AbortError");
-  assertTrue(performance.now() - started < SLOW_MS - 500, "not the whole slow response");
+  assert(performance.now() - started < SLOW_MS - 500, "not the whole slow response");
 });
 
 Deno.test("an abort during a Retry-After wait rejects with an AbortError", async () => {
@@ -545,7 +537,7 @@ Deno.test("an abort during a Retry-After wait rejects with an AbortError", async
     DOMException,
   );
   assertEquals(error.name, "AbortError");
-  assertTrue(performance.now() - started < 4500, "not the whole 5 s Retry-After");
+  assert(performance.now() - started < 4500, "not the whole 5 s Retry-After");
   assertEquals(api.seen.length, 1);
 });
 

@@ -1,96 +1,22 @@
 /**
- * Helpers for the foundation tests: assertions that check the exact error class and code,
- * temporary folders, secret files, fake JWTs, loopback servers, and `probe()`, which runs an
- * `Auth` in a child process with its own environment, HOME, XDG_CONFIG_HOME and current folder.
+ * Helpers for the foundation tests: secret files, and `probe()`, which runs an `Auth` in a child
+ * process with its own environment, HOME, XDG_CONFIG_HOME and current folder. (Temporary
+ * folders, fake JWTs, loopback servers and assertions are in tests/support/.)
  *
  * `deno test --parallel` runs every test file in one process, so a test must never change the
  * environment, the current folder or the umask in-process: those would leak into the other
  * files. Tests that need them go through `probe()`; in-process `Auth`s use
  * {@linkcode NO_ENV_PREFIX}, `dotenv: false` and an explicit store.
  *
- * JSR is unreachable here, so the assertions are built on `node:assert`.
- *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { AuthErrorCode } from "../../src/errors.ts";
-
-/**
- * Asserts deep, strict equality.
- *
- * @param actual The value under test.
- * @param expected The expected value.
- * @param message Shown on failure.
- */
-export function assertEquals<T>(
-  actual: unknown,
-  expected: T,
-  message?: string,
-): asserts actual is T {
-  assert.deepStrictEqual(actual, expected, message);
-}
-
-/**
- * Asserts that a condition holds.
- *
- * @param condition The condition.
- * @param message Shown on failure.
- */
-export function assertTrue(condition: unknown, message?: string): asserts condition {
-  assert.ok(condition, message);
-}
-
-/**
- * Asserts that `text` does not contain `needle`.
- *
- * @param text The text under test.
- * @param needle What must not appear.
- * @param what What the text is, for the failure message.
- */
-export function assertExcludes(text: string, needle: string, what = "text"): void {
-  if (text.includes(needle)) {
-    throw new assert.AssertionError({ message: `${what} contains "${needle}": ${text}` });
-  }
-}
-
-/**
- * Asserts that `text` contains `needle`.
- *
- * @param text The text under test.
- * @param needle What must appear.
- */
-export function assertIncludes(text: string, needle: string): void {
-  if (!text.includes(needle)) {
-    throw new assert.AssertionError({ message: `expected "${needle}" in: ${text}` });
-  }
-}
-
-export { assertRejectsWith, assertThrowsWith } from "../assert.ts";
-
-/** A temporary folder, removed by `await using`. */
-export interface TempDir extends AsyncDisposable {
-  /** Its real path (symbolic links resolved). */
-  path: string;
-}
-
-/**
- * Makes a temporary folder that `await using` removes.
- *
- * @param prefix The folder name's prefix.
- * @returns The folder.
- */
-export async function tempDir(prefix = "latchkey-test-"): Promise<TempDir> {
-  const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true });
-    },
-  };
-}
+import { assertEquals } from "../support/assert.ts";
+import { DENO_DIR } from "../support/deno_dir.ts";
+import { tempDir } from "../support/files.ts";
 
 /** A unique environment prefix, so an in-process `Auth` reads no variable another test set. */
 export const NO_ENV_PREFIX = `LATCHKEY_FOUNDATION_TEST_${crypto.randomUUID().slice(0, 8)}_`;
@@ -142,30 +68,6 @@ export interface ProbeRun {
 
 const repoRoot = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const probeScript = new URL("./fixtures/auth_probe.ts", import.meta.url).pathname;
-let denoDir: Promise<string> | undefined;
-
-/**
- * Deno's cache folder, so the children (whose HOME is temporary) find the cached npm packages.
- * Asked of `deno info` with the account's home folder from the password database, not `$HOME`,
- * which another test file in this process may have pointed elsewhere.
- */
-function findDenoDir(): Promise<string> {
-  return denoDir ??= (async () => {
-    const fromEnv = Deno.env.get("DENO_DIR");
-    if (fromEnv) return fromEnv;
-    const env: Record<string, string> = { HOME: userInfo().homedir };
-    const cache = Deno.env.get("XDG_CACHE_HOME");
-    if (cache) env.XDG_CACHE_HOME = cache;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      env,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
-  })();
-}
 
 /**
  * Runs an `Auth` scenario in a child process with a clean environment, its own HOME,
@@ -188,7 +90,7 @@ export async function probe(scenario: ProbeScenario): Promise<ProbeRun> {
   const env: Record<string, string> = {
     HOME: join(root.path, "home"),
     XDG_CONFIG_HOME: join(root.path, "xdg"),
-    DENO_DIR: await findDenoDir(),
+    DENO_DIR,
     NO_COLOR: "1",
   };
   for (const name of ["PATH", "TMPDIR", "LANG"]) {
@@ -269,60 +171,4 @@ export async function writeSecretFile(
   const text = typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n";
   await Deno.writeTextFile(path, text, { mode });
   await Deno.chmod(path, mode);
-}
-
-/**
- * The permission bits of a file or folder.
- *
- * @param path The path.
- * @returns `mode & 0o777`.
- */
-export async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
-}
-
-/**
- * An unsigned JWT with these claims (Latchkey decodes, never verifies).
- *
- * @param payload The claims.
- * @returns The compact token.
- */
-export function fakeJwt(payload: Record<string, unknown>): string {
-  const enc = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${enc({ alg: "none", typ: "JWT" })}.${enc(payload)}.sig`;
-}
-
-/** Seconds since the epoch. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-/** A loopback server that stops on `await using`. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  origin: string;
-  /** The port. */
-  port: number;
-}
-
-/**
- * Serves a fetch handler on an ephemeral loopback port.
- *
- * @param handler The handler (e.g. a Hono app's `fetch`).
- * @returns The running server.
- */
-export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-  const port = server.addr.port;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
 }

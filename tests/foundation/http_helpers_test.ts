@@ -8,7 +8,8 @@ import { backoffDelay, parseRetryAfter } from "../../src/http/retry.ts";
 import { parseWwwAuthenticate } from "../../src/http/www_authenticate.ts";
 import { decodeJwt } from "../../src/jwt.ts";
 import { Credential } from "../../src/credential.ts";
-import { assertEquals, assertTrue, fakeJwt } from "./helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const NOW = Date.UTC(2025, 0, 1, 0, 0, 0);
 
@@ -130,8 +131,8 @@ Deno.test("backoffDelay stays within [0, min(cap, base * 2^attempt)]", () => {
 
 Deno.test("backoffDelay with the default random source is jittered", () => {
   const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(4)));
-  assertTrue(delays.size > 10, `only ${delays.size} distinct delays`);
-  for (const d of delays) assertTrue(d >= 0 && d < 8000);
+  assert(delays.size > 10, `only ${delays.size} distinct delays`);
+  for (const d of delays) assert(d >= 0 && d < 8000);
 });
 
 Deno.test("decodeJwt reads the header and claims of a valid JWT", () => {

@@ -1,4 +1,4 @@
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { basename, dirname, isWithin, join } from "../../src/fs/path.ts";
 
 Deno.test("join drops empty segments and repeated separators", () => {

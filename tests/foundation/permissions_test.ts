@@ -12,15 +12,9 @@ import { writeFileAtomic } from "../../src/fs/secure.ts";
 import { type Logger, setLogger } from "../../src/log.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
-import {
-  assertEquals,
-  assertRejectsWith,
-  failed,
-  modeOf,
-  ok,
-  probe,
-  writeSecretFile,
-} from "./helpers.ts";
+import { failed, ok, probe, writeSecretFile } from "./helpers.ts";
+import { assertEquals, assertRejectsWith } from "../support/assert.ts";
+import { modeOf } from "../support/files.ts";
 
 const credential = new Credential({ accessToken: "access", expiresAt: 2_000_000_000 });
 

@@ -9,7 +9,8 @@
 import { resolveSettings } from "../../src/resolve.ts";
 import { AuthError } from "../../src/errors.ts";
 import { startMockProvider } from "../../src/testing/mock_provider.ts";
-import { assertEquals, assertExcludes, assertThrowsWith, failed, ok, probe } from "./helpers.ts";
+import { failed, ok, probe } from "./helpers.ts";
+import { assertEquals, assertExcludes, assertThrowsWith } from "../support/assert.ts";
 
 const STORE_FILE = "xdg/latchkey/credentials/default.json";
 const STORE_PATH = `$ROOT/${STORE_FILE}`;

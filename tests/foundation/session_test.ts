@@ -14,14 +14,11 @@ import { setLogger } from "../../src/log.ts";
 import { type Renewer, Session } from "../../src/session.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import {
-  assertEquals,
-  assertRejectsWith,
-  fakeJwt,
-  NO_ENV_PREFIX,
-  nowSeconds,
-  tempDir,
-} from "./helpers.ts";
+import { NO_ENV_PREFIX } from "./helpers.ts";
+import { assertEquals, assertRejectsWith } from "../support/assert.ts";
+import { fakeJwt } from "../support/jwt.ts";
+import { tempDir } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 /** A renewer that counts calls, waits a little, and fails while `failures` is positive. */
 function countingRenewer(options: { failures?: number; delayMs?: number } = {}) {

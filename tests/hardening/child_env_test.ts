@@ -4,18 +4,11 @@
 // a few milliseconds is seen too (the process-tree check at spawn cannot see it).
 import { startMockProvider } from "../../testing.ts";
 import { childEnvironment, secretEnvNames } from "../../src/secret_env.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { writeFakeSecretTool } from "../presets/fake_secret_tool.ts";
-import {
-  canary,
-  DENO,
-  type Home,
-  makeHome,
-  ROOT,
-  runCli,
-  show,
-  watchArgv,
-} from "../cli/helpers.ts";
+import { DENO, ROOT, runCli, show, watchArgv } from "../cli/helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 const SCOPE = "openid profile offline_access";
 

@@ -7,9 +7,10 @@
  */
 
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals, assertStringIncludes } from "../assert.ts";
-import { loggedInHome, makeHome, runCli, show, tokenSecrets, writeConfig } from "../cli/helpers.ts";
-import { CANARY } from "./helpers.ts";
+import { assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { loggedInHome, runCli, show, tokenSecrets, writeConfig } from "../cli/helpers.ts";
+import { makeHome } from "../support/home.ts";
+import { CANARY } from "../support/canary.ts";
 
 Deno.test("latchkey fetch answered by a redirect to a file: or data: URL exits 3 and prints nothing of it", async () => {
   await using provider = await startMockProvider();

@@ -6,7 +6,7 @@
  * others for less than 2 s.
  */
 
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { Auth, Credential, type FileStore } from "../../mod.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
 import { sandbox, spawnChild, within } from "./helpers.ts";

@@ -11,7 +11,7 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { Credential, type FileStore } from "../../mod.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
 import { type Sandbox, sandbox, spawnChild } from "./helpers.ts";

@@ -7,7 +7,7 @@
  * works.
  */
 
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
 import {
   Auth,
   AuthError,
@@ -18,7 +18,7 @@ import {
   setLogger,
 } from "../../mod.ts";
 import { type MockFault, type MockProvider, startMockProvider } from "../../testing.ts";
-import { assertRejectsWith, type Sandbox, sandbox } from "./helpers.ts";
+import { type Sandbox, sandbox } from "./helpers.ts";
 
 // Warnings ("could not renew…") are expected here; keep the output clean.
 setLogger({ warn() {}, debug() {} });

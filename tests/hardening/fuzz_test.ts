@@ -7,7 +7,7 @@
  *
  * Runs: 2,000 per property under `CI=true` (the device-flow property 500: each valid device
  * answer costs a real poll), fewer locally; `FUZZ_RUNS=N` forces N for every property.
- * The properties live in `fixtures/properties.ts`.
+ * The properties live in `fixtures/` (`properties.ts` names them, one file a subject).
  */
 
 import { CI, fuzzRuns, runProperty } from "./helpers.ts";

@@ -1,10 +1,8 @@
 /**
- * Shared parts of the hardening suite: run counts, canary secrets and the scans that look for
- * them, typed-error checks, sandboxes that leave the process's environment alone, loopback
- * servers, child processes with a start barrier, and properties run in a child process that is
+ * Shared parts of the hardening suite: run counts, the scans that look for canary secrets
+ * (tests/support/canary.ts), typed-error checks, sandboxes that leave the process's environment
+ * alone, child processes with a start barrier, and properties run in a child process that is
  * killed when it hangs.
- *
- * JSR is unreachable here, so assertions are built on `node:assert` (see `tests/assert.ts`).
  *
  * @module
  */
@@ -18,23 +16,11 @@ import {
   type AuthOptions,
   FileStore,
 } from "../../mod.ts";
+import { CANARIES } from "../support/canary.ts";
+import { DENO_DIR } from "../support/deno_dir.ts";
 
 /** The repository root (for `--config` of child processes). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
-
-/**
- * Deno's cache folder, settled before any test moves `HOME`: a child given another `HOME` would
- * otherwise start from an empty cache and fetch every npm package again (slowly, and all the
- * children at once).
- */
-export const DENO_DIR: string = Deno.env.get("DENO_DIR") ?? await (async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
-})();
 
 /** Whether this is a CI run (`CI=true`). */
 export const CI: boolean = Deno.env.get("CI") === "true";
@@ -51,23 +37,6 @@ export function fuzzRuns(ci: number, local: number): number {
   if (Number.isInteger(forced) && forced > 0) return forced;
   return CI ? ci : local;
 }
-
-/** Canary secrets: distinctive strings that must never show up where secrets do not belong. */
-export const CANARY = {
-  token: "cnry-access-7f3a9c1e",
-  refresh: "cnry-refresh-52bd08e4",
-  clientSecret: "cnry-client-secret-c4e1",
-  password: "cnry-password-9d27ab",
-  envToken: "cnry-env-token-0b6f3d",
-  envSecret: "cnry-env-secret-a81c",
-  dotenvToken: "cnry-dotenv-token-e5d2",
-  fileToken: "cnry-file-token-3a7c90",
-  fileRefresh: "cnry-file-refresh-61f4",
-  deviceCode: "cnry-device-code-8e2b",
-} as const;
-
-/** The canary values. */
-export const CANARIES: readonly string[] = Object.values(CANARY);
 
 /**
  * Everything an error shows: message, hint, `String()`, `Deno.inspect` (stack, fields, cause
@@ -160,8 +129,6 @@ export function assertTypedError(
   if (complaint) throw new nodeAssert.AssertionError({ message: complaint });
 }
 
-export { assertRejectsWith } from "../assert.ts";
-
 /**
  * Rejects when a promise takes longer than `ms`.
  *
@@ -244,36 +211,6 @@ export async function sandbox(): Promise<Sandbox> {
     authOptions: (profile) => ({ store: store(), profile, envPrefix, dotenv: false }),
     async [Symbol.asyncDispose]() {
       await Deno.remove(root, { recursive: true });
-    },
-  };
-}
-
-/** A loopback server that stops on `await using`. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  origin: string;
-  /** The port. */
-  port: number;
-}
-
-/**
- * Serves a handler on an ephemeral loopback port.
- *
- * @param handler The handler.
- * @param hostname The address to bind.
- * @returns The running server.
- */
-export function serve(
-  handler: (request: Request) => Response | Promise<Response>,
-  hostname = "127.0.0.1",
-): TestServer {
-  const server = Deno.serve({ hostname, port: 0, onListen() {} }, handler);
-  const port = server.addr.port;
-  return {
-    origin: `http://${hostname}:${port}`,
-    port,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
     },
   };
 }

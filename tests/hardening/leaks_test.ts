@@ -13,8 +13,9 @@
  */
 
 import { join, relative } from "node:path";
-import { assert } from "../assert.ts";
-import { assertNoLeak, DENO_DIR, ROOT, sandbox } from "./helpers.ts";
+import { assert } from "../support/assert.ts";
+import { assertNoLeak, ROOT, sandbox } from "./helpers.ts";
+import { DENO_DIR } from "../support/deno_dir.ts";
 
 /** Files Latchkey wrote that are not meant to hold secrets (all but credential files). */
 async function nonSecretFiles(latchkeyDir: string): Promise<[string, string][]> {

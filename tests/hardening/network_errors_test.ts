@@ -9,13 +9,20 @@
  * is local.
  */
 
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejectsWith,
+  assertStringIncludes,
+} from "../support/assert.ts";
 import { Auth, AuthError } from "../../mod.ts";
 import { describeNetworkError, networkFailure } from "../../src/http/network_error.ts";
 import { ProviderUnreachableError, retryingFetch } from "../../src/oauth/http.ts";
-import { makeHome, runCli, type RunOptions, show } from "../cli/helpers.ts";
+import { runCli, type RunOptions, show } from "../cli/helpers.ts";
 import { partTest, SCRIPT } from "../real/helpers.ts";
-import { assertRejectsWith } from "./helpers.ts";
+import { serve } from "../support/server.ts";
+import { makeHome } from "../support/home.ts";
+import { inTerminal } from "../support/terminal.ts";
 
 /** Times a promise, in milliseconds. */
 async function timed<T>(promise: Promise<T>): Promise<[T, number]> {
@@ -152,12 +159,9 @@ Deno.test("login --issuer https://id.invalid fails with exit 3 within seconds, n
 });
 
 Deno.test("login against a plain-HTTP port over https: fails with exit 3 within seconds, naming TLS", async () => {
-  await using server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () => new Response("not TLS"),
-  );
+  await using server = serve(() => new Response("not TLS"));
   await using home = await makeHome();
-  const issuer = `https://127.0.0.1:${server.addr.port}`;
+  const issuer = `https://127.0.0.1:${server.port}`;
   const [result, ms] = await timed(
     runCli(home, ["login", "--issuer", issuer, "--client-id", "x"], { killAfterMs: 60_000 }),
   );
@@ -201,25 +205,23 @@ Deno.test("Auth.token() with the provider down on loopback rejects within second
   assertEquals(error.message, `Cannot reach the provider at ${issuer}: connection refused`);
 });
 
-const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
-
 partTest({
   name: "a retry wait of 2 s shows as a line on a terminal, and not on a pipe",
   needs: [SCRIPT],
   async fn() {
     // Discovery answers 503 with Retry-After: 2, then 404: one visible wait, then a failure.
     let calls = 0;
-    await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    await using server = serve(() => {
       calls++;
       return calls % 2 === 1
         ? new Response("busy", { status: 503, headers: { "retry-after": "2" } })
         : new Response("no", { status: 404 });
     });
-    const issuer = `http://127.0.0.1:${server.addr.port}`;
+    const issuer = server.origin;
     const args = ["login", "--issuer", issuer, "--client-id", "x", "--no-browser"];
     const terminal: RunOptions = {
       env: { SHELL: "/bin/sh", TERM: "xterm" },
-      wrap: (command) => ["script", "-qec", command.map(quote).join(" "), "/dev/null"],
+      wrap: inTerminal,
       killAfterMs: 60_000,
     };
     await using home = await makeHome();

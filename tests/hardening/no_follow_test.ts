@@ -9,13 +9,18 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejectsWith,
+  assertStringIncludes,
+} from "../support/assert.ts";
 import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { openNoFollow, readIfExistsNoFollow, withFileLock } from "../../src/fs/secure.ts";
 import { type Renewer, Session } from "../../src/session.ts";
 import { FileStore } from "../../src/store/file.ts";
-import { assertRejectsWith, within } from "./helpers.ts";
+import { within } from "./helpers.ts";
 
 const credential = new Credential({
   accessToken: "access",

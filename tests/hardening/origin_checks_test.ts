@@ -6,7 +6,7 @@
  * `https://api.example.org`). The CLI's use of the second is tested in `cli_fetch_test.ts`.
  */
 
-import { assertEquals, assertRejectsWith, assertThrowsWith } from "../assert.ts";
+import { assertEquals, assertRejectsWith, assertThrowsWith } from "../support/assert.ts";
 import { Auth, AuthError } from "../../mod.ts";
 import { assertAllowedOrigin } from "../../src/url.ts";
 import { isLoopback, normalizeIssuer, normalizeOrigin, secureUrl } from "../../src/url.ts";

@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../support/assert.ts";
 import {
   AuthError,
   Credential,
@@ -19,7 +19,8 @@ import {
 } from "../../mod.ts";
 import { Auth } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assertRejectsWith, sandbox } from "./helpers.ts";
+import { sandbox } from "./helpers.ts";
+import { modeOf } from "../support/files.ts";
 
 const credential = new Credential({
   accessToken: "access",
@@ -38,7 +39,6 @@ async function captureWarnings<T>(fn: () => Promise<T>): Promise<[T, string[]]> 
   }
 }
 
-const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
 const octal = (mode: number) => mode.toString(8).padStart(4, "0");
 
 Deno.test("every credential file mode that opens it to group or others is refused, every owner-only mode read", async () => {

@@ -16,9 +16,11 @@
  */
 
 import { fc } from "../test_deps.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
-import { CANARIES, CANARY, errorText, fuzzRuns, leaksIn, serve } from "./helpers.ts";
+import { errorText, fuzzRuns, leaksIn } from "./helpers.ts";
+import { serve } from "../support/server.ts";
+import { CANARIES, CANARY, canaryFile } from "../support/canary.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
 const envPrefix = `LKREDIRPROP${Deno.pid}_`;
@@ -221,14 +223,8 @@ async function check(
   assertEquals(sent, want.hops, label);
 }
 
-async function canaryFile(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempFile({ prefix: "latchkey-redirect-prop-" });
-  await Deno.writeTextFile(path, `refresh_token=${CANARY.fileRefresh}\n`);
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
-}
-
 Deno.test("property: credentials only before a chain first leaves its origin, and only http(s) is followed (recorded fetch)", async () => {
-  await using file = await canaryFile();
+  await using file = await canaryFile("latchkey-redirect-prop-");
   const network: Network = {
     origins: [
       "http://127.0.0.1:41001",
@@ -267,7 +263,7 @@ Deno.test("property: credentials only before a chain first leaves its origin, an
 });
 
 Deno.test("property: credentials only before a chain first leaves its origin, and only http(s) is followed (loopback servers)", async () => {
-  await using file = await canaryFile();
+  await using file = await canaryFile("latchkey-redirect-prop-");
   const sent: Sent[] = [];
   // Filled in once the servers listen (their ports make the origins).
   const state: { case?: Case; network?: Network; others: string[] } = { others: [] };

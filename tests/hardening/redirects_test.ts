@@ -8,9 +8,11 @@
  * `TypeError` with nothing read and no part of the Location in the message.
  */
 
-import { assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertRejectsWith, assertStringIncludes } from "../support/assert.ts";
 import { Auth } from "../../mod.ts";
-import { CANARIES, CANARY, errorText, leaksIn, serve, type TestServer } from "./helpers.ts";
+import { errorText, leaksIn } from "./helpers.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { CANARIES, CANARY, canaryFile } from "../support/canary.ts";
 
 /** A prefix no other test sets: other test files share this process's environment. */
 const envPrefix = `LKREDIR${Deno.pid}_`;
@@ -180,13 +182,6 @@ Deno.test("the caller's own Authorization and Cookie stay dropped when a chain r
   }
 });
 
-/** A temporary file holding a canary, removed on disposal. */
-async function canaryFile(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempFile({ prefix: "latchkey-redirect-" });
-  await Deno.writeTextFile(path, `refresh_token=${CANARY.fileRefresh}\n`);
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
-}
-
 for (
   const [scheme, location] of [
     ["file:", (path: string) => `file://${path}`],
@@ -197,7 +192,7 @@ for (
   ] as const
 ) {
   Deno.test(`a redirect to a ${scheme} URL is a TypeError as fetch has it, and nothing is read`, async () => {
-    await using file = await canaryFile();
+    await using file = await canaryFile("latchkey-redirect-");
     await using api = server();
     const hops: string[] = [];
     const auth = new Auth({
@@ -233,7 +228,7 @@ for (
 }
 
 Deno.test("a redirect to a file: URL through the runtime's own fetch reads nothing", async () => {
-  await using file = await canaryFile();
+  await using file = await canaryFile("latchkey-redirect-");
   await using api = server();
   const auth = new Auth({
     token: CANARY.token,

@@ -26,8 +26,12 @@ import { credentialToStoredJson } from "../../src/credential_json.ts";
 import { rememberSecret } from "../../src/secret.ts";
 import { importStoreKeys, openCredential, sealCredential } from "../../src/store/encryption.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
-import { canary, makeHome, runCli, show, writeConfig } from "../cli/helpers.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
+import { runCli, show, writeConfig } from "../cli/helpers.ts";
+import { serve } from "../support/server.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
+import { tempDir } from "../support/files.ts";
 
 /** A prefix no variable of the machine has: the environment tests set their own. */
 const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;
@@ -35,23 +39,11 @@ const PREFIX = `HYGIENE_${crypto.randomUUID().slice(0, 8).toUpperCase()}_`;
 /** A loopback API that counts the requests reaching it and keeps their `Authorization`. */
 function countingApi() {
   const authorizations: (string | null)[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+  const server = serve((request) => {
     authorizations.push(request.headers.get("authorization"));
     return new Response("ok");
   });
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    authorizations,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
-}
-
-/** A temporary folder, removed at the end of the scope. */
-async function tempDir() {
-  const path = await Deno.makeTempDir({ prefix: "latchkey-hygiene-" });
-  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+  return Object.assign(server, { authorizations });
 }
 
 /** What `auth.fetch(url)` rejects with. */
@@ -156,7 +148,7 @@ Deno.test("secrets in the environment with a trailing newline (export X=$(cat fi
 
 Deno.test("a .env token with an escaped newline or an inner space is refused, naming the variable and the file", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const path = `${tmp.path}/.env`;
   const newline = canary("dotenv");
   const spaced = `${canary("dotenv")} tail`;
@@ -176,7 +168,7 @@ Deno.test("a .env token with an escaped newline or an inner space is refused, na
 
 Deno.test("a token file (oauth or secret JSON) whose token ends in a newline is refused, naming the file", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const path = `${tmp.path}/token.json`;
   for (const key of ["access_token", "token"]) {
     const value = `${canary("file")}\n`;
@@ -191,7 +183,7 @@ Deno.test("a token file (oauth or secret JSON) whose token ends in a newline is 
 
 Deno.test("a credential file edited by hand to hold a newline is refused as from the store, and nothing is sent", async () => {
   await using api = countingApi();
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const store = new FileStore({ dir: tmp.path });
   await store.write("hygiene", credentialFromTokenJson({ access_token: canary("good") }));
   const path = store.location("hygiene")!;
@@ -211,7 +203,7 @@ Deno.test("a keyring item or a sealed fleet-store value holding a bad token is r
   const value = `${canary("keyring")}\n`;
   const item = JSON.stringify({ access_token: value, token_type: "Bearer" });
   const keychain = { service: "latchkey", get: () => Promise.resolve(item) } as unknown as Keychain;
-  await using tmp = await tempDir();
+  await using tmp = await tempDir("latchkey-hygiene-");
   const auth = isolatedAuth(api.origin, { store: new KeyringStore({ keychain, dir: tmp.path }) });
   const error = await fetchError(auth, `${api.origin}/x`);
   const source = 'the keyring item of profile "hygiene"';

@@ -4,16 +4,9 @@
 // each command's --help names the flags README's CLI table gives it, and README names every flag
 // --help lists.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import {
-  type Home,
-  makeHome,
-  ROOT,
-  runCli,
-  type RunResult,
-  show,
-  spawnCli,
-} from "../cli/helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { ROOT, runCli, type RunResult, show, spawnCli } from "../cli/helpers.ts";
+import { type Home, makeHome } from "../support/home.ts";
 
 const README = await Deno.readTextFile(`${ROOT}README.md`);
 

@@ -2,7 +2,7 @@
 // output piped (as into a file or `less`): the whole session, no ANSI escapes when piped or under
 // NO_COLOR, and nothing to download but what it needs (the test tools are pinned in tests/).
 import meta from "../../deno.json" with { type: "json" };
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 

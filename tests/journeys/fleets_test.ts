@@ -3,11 +3,13 @@
 // client secret, sharing only the fleet store and its store key — gets a token from that login.
 // Each step is a `cli.ts` process under the binary's exact permission flags.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { runCli, show } from "../cli/helpers.ts";
 import { redisTest, startRedis } from "../fleet/redis_server.ts";
 import { newStoreKey } from "../fleet/helpers.ts";
 import { serviceLogin } from "./steps.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 async function oneLoginTwoMachines(store: "kv" | "redis", location: Record<string, string>) {
   const secret = canary("client-secret");

@@ -3,11 +3,12 @@
 // (jupyter nbconvert); the notebook's Auth finds that login and shows no prompt.
 import { join } from "node:path";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { makeHome, ROOT, runCli, show, tokenSecrets } from "../cli/helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { ROOT, runCli, show, tokenSecrets } from "../cli/helpers.ts";
 import { childEnv, realTest } from "../real/helpers.ts";
 import { deviceLogin } from "./steps.ts";
 import { executeNotebook, installDenoKernel, joinText, NOTEBOOK_PARTS } from "../real/notebook.ts";
+import { makeHome } from "../support/home.ts";
 
 const SCOPE = "openid profile offline_access";
 

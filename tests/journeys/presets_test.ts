@@ -3,27 +3,20 @@
 // another process, and written back in the same format, 0600.
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { runProgram } from "./program.ts";
 import { realHome } from "./steps.ts";
-
-const now = () => Math.floor(Date.now() / 1000);
-const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
-
-/** An unsigned JWT (the clients never verify access tokens). */
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (o: object) =>
-    new TextEncoder().encode(JSON.stringify(o)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
-  return `${part({ alg: "none", typ: "JWT" })}.${part(claims)}.`;
-}
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 /** A loopback Hono server that records the Authorization header of each request. */
-function serve(app: Hono): { url: string; authorizations: string[] } & AsyncDisposable {
+function serveApp(app: Hono): TestServer & { authorizations: string[] } {
   const authorizations: string[] = [];
   const outer = new Hono();
   outer.use(async (c, next) => {
@@ -31,21 +24,14 @@ function serve(app: Hono): { url: string; authorizations: string[] } & AsyncDisp
     await next();
   });
   outer.route("/", app);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, outer.fetch);
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    authorizations,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
+  return Object.assign(serve(outer.fetch), { authorizations });
 }
 
 Deno.test("README Presets: cave — a token saved by `latchkey login --preset cave < token.txt` is used by a program's cave.AuthClient in another process", async () => {
   await using home = await makeHome();
   const app = new Hono();
   app.get("/info/api/v2/datastacks", (c) => c.json(["minnie65_public"]));
-  await using server = serve(app);
+  await using server = serveApp(app);
   const token = canary("cave-token");
   await Deno.writeTextFile(`${home.cwd}/token.txt`, `${token}\n`, { mode: 0o600 });
 
@@ -114,13 +100,13 @@ function accounts(clientId: string, secret: string) {
       access_token: fakeJwt({
         aud: clientId,
         sub: "google-oauth2|1",
-        exp: now() + 3600,
+        exp: nowSeconds() + 3600,
         n: bodies.length,
       }),
       token_type: "Bearer",
     });
   });
-  return Object.assign(serve(app), { bodies });
+  return Object.assign(serveApp(app), { bodies });
 }
 
 Deno.test("README Presets: descarteslabs — `latchkey token --preset descarteslabs` uses the token_info.json the Python client wrote, keeps its format, and a program in another process reuses the token", async () => {
@@ -192,13 +178,13 @@ function frevaServer(refreshToken: string) {
     return c.json({
       access_token: fakeJwt({ sub: "u-1", preferred_username: "janedoe", n: forms.length }),
       token_type: "Bearer",
-      expires: now() + (forms.length === 1 ? 2 : 300),
+      expires: nowSeconds() + (forms.length === 1 ? 2 : 300),
       refresh_token: valid,
-      refresh_expires: now() + 86400,
+      refresh_expires: nowSeconds() + 86400,
       scope: "openid profile",
     });
   });
-  return Object.assign(serve(app), { forms });
+  return Object.assign(serveApp(app), { forms });
 }
 
 Deno.test("README Presets: freva — a program's freva.authenticate with README's line (the host saved by `latchkey login --preset freva`, the file freva-client wrote) refreshes it in its format, and `latchkey token --preset freva` uses the result", async () => {
@@ -212,9 +198,9 @@ Deno.test("README Presets: freva — a program's freva.authenticate with README'
     JSON.stringify({
       access_token: "expired-access",
       token_type: "Bearer",
-      expires: now() - 10,
+      expires: nowSeconds() - 10,
       refresh_token: refresh,
-      refresh_expires: now() + 3600,
+      refresh_expires: nowSeconds() + 3600,
       scope: "openid profile",
       extra: "kept",
     }),
@@ -271,7 +257,7 @@ function anacondaApi(apiKey: string) {
   const app = new Hono();
   app.post("/api/iam/api-keys", (c) => c.json({ api_key: apiKey }, 201));
   app.get("/api/endpoint", (c) => c.json({ ok: true }));
-  return serve(app);
+  return serveApp(app);
 }
 
 realTest(
@@ -286,7 +272,7 @@ realTest(
       clients: [{ clientId: "anaconda-test", grants: ["password"], scope: "openid" }],
       users: [{ username: "alice", password, sub: "user-alice", email: "alice@example.org" }],
     });
-    const apiKey = fakeJwt({ sub: "user-alice", exp: now() + 86400, marker: canary("key") });
+    const apiKey = fakeJwt({ sub: "user-alice", exp: nowSeconds() + 86400, marker: canary("key") });
     await using api = anacondaApi(apiKey);
     const env = {
       DBUS_SESSION_BUS_ADDRESS: service.env.DBUS_SESSION_BUS_ADDRESS!,

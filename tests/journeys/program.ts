@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { DENO, type Home, ROOT, type RunResult } from "../cli/helpers.ts";
+import { DENO, ROOT, type RunResult } from "../cli/helpers.ts";
+import type { Home } from "../support/home.ts";
 
 /** Options of {@linkcode runProgram}. */
 export interface ProgramOptions {

@@ -2,9 +2,14 @@
 // across processes (the table names the unit tests per row; these walk the user's path).
 import { Hono } from "hono";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { canary, makeHome, runCli, type RunResult, show } from "../cli/helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { runCli, type RunResult, show } from "../cli/helpers.ts";
 import { deviceLogin, serviceLogin } from "./steps.ts";
+import { serve } from "../support/server.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
+import { modeOf } from "../support/files.ts";
+import { sleep } from "../support/time.ts";
 
 /** Every file under a folder (absolute paths) and every folder, with their modes. */
 async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
@@ -18,19 +23,6 @@ async function walk(dir: string): Promise<{ files: string[]; dirs: string[] }> {
     }
   }
   return { files, dirs };
-}
-
-const modeOf = async (path: string) => (await Deno.lstat(path)).mode! & 0o777;
-
-/** A loopback Hono server. */
-function serve(app: Hono): { origin: string } & AsyncDisposable {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-  return {
-    origin: `http://127.0.0.1:${server.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      await server.shutdown();
-    },
-  };
 }
 
 Deno.test("README Security model: after a service login the files are 0600 in 0700 folders, the secret shows in no later output and no file but the store, a loosened or linked credential is refused", async () => {
@@ -66,8 +58,8 @@ Deno.test("README Security model: after a service login the files are 0600 in 07
 
   const root = `${home.config}/latchkey`;
   const { files, dirs } = await walk(root);
-  for (const dir of dirs) assertEquals(await modeOf(dir), 0o700, dir);
-  for (const file of files) assertEquals(await modeOf(file), 0o600, file);
+  for (const dir of dirs) assertEquals(await modeOf(dir, { lstat: true }), 0o700, dir);
+  for (const file of files) assertEquals(await modeOf(file, { lstat: true }), 0o600, file);
   // Only the credential store holds the secret; nothing else in HOME does (config included).
   const store = `${root}/credentials/`;
   for (const file of (await walk(home.dir)).files) {
@@ -116,7 +108,7 @@ function twoOrigins() {
     record(c);
     return c.redirect(`${api}/back`, 302);
   });
-  const otherServer = serve(other);
+  const otherServer = serve(other.fetch);
   const app = new Hono();
   app.get("/to-other", (c) => {
     record(c);
@@ -141,7 +133,7 @@ function twoOrigins() {
       "www-authenticate": `Bearer error="invalid_token", error_description="bad token ${token}"`,
     });
   });
-  const apiServer = serve(app);
+  const apiServer = serve(app.fetch);
   api = apiServer.origin;
   return {
     api,
@@ -223,7 +215,7 @@ Deno.test("README Security model: the opener and the browser behind it inherit n
     secrets,
     // the person approves once the browser has opened
     beforeApprove: async () => {
-      for (let i = 0; i < 100 && !(await exists(dump)); i++) await delay(50);
+      for (let i = 0; i < 100 && !(await exists(dump)); i++) await sleep(50);
     },
   });
   assertEquals(result.code, 0, show(result));
@@ -234,5 +226,4 @@ Deno.test("README Security model: the opener and the browser behind it inherit n
   assertEquals(env.match(/^(LATCHKEY_|DESCARTESLABS_)\w*=.+$/gm), null, env);
 });
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);

@@ -3,10 +3,12 @@
 // exact permission flags (tests/cli/helpers.ts), a fresh HOME, and only the environment that
 // step would have — the client secret at login, none afterwards.
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { canary, type Home, makeHome, runCli, show } from "../cli/helpers.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { runCli, show } from "../cli/helpers.ts";
 import { programs, realTest, startSecretService } from "../real/helpers.ts";
 import { realHome, serviceLogin } from "./steps.ts";
+import { type Home, makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 /** A provider with one confidential service client whose secret is a canary. */
 async function serviceProvider(secret: string, accessTokenTtl = 2) {

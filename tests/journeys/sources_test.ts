@@ -1,10 +1,12 @@
 // Journeys of the README's "Where a credential comes from" and "Use it from code": each step a
 // separate process with a fresh HOME and only the environment that step has.
 import { startMockProvider } from "../../testing.ts";
-import { assertEquals } from "../assert.ts";
-import { canary, makeHome, runCli, show } from "../cli/helpers.ts";
+import { assertEquals } from "../support/assert.ts";
+import { runCli, show } from "../cli/helpers.ts";
 import { runProgram } from "./program.ts";
 import { serviceLogin } from "./steps.ts";
+import { makeHome } from "../support/home.ts";
+import { canary } from "../support/canary.ts";
 
 Deno.test("README Where a credential comes from: a .env in the working folder is read, and the real environment wins over it", async () => {
   await using home = await makeHome();

@@ -5,7 +5,8 @@
  * @module
  */
 import type { MockProvider } from "../../testing.ts";
-import { type Home, runCli, type RunOptions, type RunResult, spawnCli } from "../cli/helpers.ts";
+import { runCli, type RunOptions, type RunResult, spawnCli } from "../cli/helpers.ts";
+import type { Home, TempHome } from "../support/home.ts";
 
 /** What a store a login is saved in, as `--store` takes it. */
 export type LoginStore = "file" | "keyring" | "redis" | "kv";
@@ -71,7 +72,7 @@ export async function deviceLogin(
 }
 
 /** A CLI home as tests/real's helpers take one, so a Secret Service runs in that same HOME. */
-export function realHome(home: Home) {
+export function realHome(home: Home): TempHome {
   return {
     path: home.dir,
     configDir: `${home.config}/latchkey`,

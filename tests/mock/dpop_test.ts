@@ -6,7 +6,8 @@
 import * as oc from "openid-client";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { sha256Base64url } from "../support/jwt.ts";
 
 const SERVICE = { clientId: "svc", clientSecret: "svc-secret", grants: ["client_credentials"] };
 
@@ -20,11 +21,6 @@ async function newKey(): Promise<Key> {
   const pair = await generateKeyPair("ES256", { extractable: true }) as CryptoKeyPair;
   const jwk = await exportJWK(pair.publicKey);
   return { pair, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** A proof made by hand, so that each claim can be wrong on purpose. */
@@ -106,7 +102,7 @@ Deno.test("mock DPoP: the demo API takes a bound token only with a proof of its 
 
   const send = (dpop: string, authorization = `DPoP ${token}`) =>
     fetch(url, { headers: { authorization, dpop } });
-  const ath = await sha256(token);
+  const ath = await sha256Base64url(token);
   const good = await proof(key, "GET", url.href, { ath });
   assertEquals((await send(good)).status, 200);
   const cases: [string, Promise<string>][] = [
@@ -114,7 +110,10 @@ Deno.test("mock DPoP: the demo API takes a bound token only with a proof of its 
     ["another method", proof(key, "POST", url.href, { ath })],
     ["another URL", proof(key, "GET", `${provider.apiUrl}/other`, { ath })],
     ["no ath", proof(key, "GET", url.href)],
-    ["the ath of another token", proof(key, "GET", url.href, { ath: await sha256("other") })],
+    [
+      "the ath of another token",
+      proof(key, "GET", url.href, { ath: await sha256Base64url("other") }),
+    ],
     ["another key", newKey().then((other) => proof(other, "GET", url.href, { ath }))],
     [
       "an old iat",
@@ -204,7 +203,7 @@ Deno.test("mock DPoP: a demanded nonce is challenged at the token endpoint and t
   assertEquals(second.status, 200);
 
   const url = `${provider.apiUrl}/x`;
-  const ath = await sha256(token);
+  const ath = await sha256Base64url(token);
   const call = async (extra: Record<string, unknown>) =>
     await fetch(url, {
       headers: {

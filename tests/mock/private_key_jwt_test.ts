@@ -5,7 +5,7 @@
 import * as oc from "openid-client";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 
 async function keyPair(): Promise<{ pair: CryptoKeyPair; kid: string }> {
   const pair = await generateKeyPair("ES256", { extractable: true }) as CryptoKeyPair;

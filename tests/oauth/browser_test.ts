@@ -1,9 +1,10 @@
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { AuthError, type LoginPrompt, LoginRequiredError } from "../../mod.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import { isolateHome, listening, publicAuth } from "./helpers.ts";
+import { listening, publicAuth } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
 
-await isolateHome();
+await isolatedHome({ prefix: "latchkey-oauth-" });
 
 /** An onPrompt that plays the person: approve at the provider, then land on the callback. */
 function person(

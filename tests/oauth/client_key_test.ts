@@ -5,7 +5,12 @@ import { Auth, AuthError, type AuthErrorCode } from "../../mod.ts";
 import { decodeJwt } from "../../src/jwt.ts";
 import { startMockProvider } from "../../testing.ts";
 import { loadClientKey } from "../../src/oauth/client_key.ts";
-import { assert, assertEquals, assertRejectsWith, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertRejectsWith,
+  assertStringIncludes,
+} from "../support/assert.ts";
 
 type Params = EcKeyGenParams | RsaHashedKeyGenParams | Algorithm;
 

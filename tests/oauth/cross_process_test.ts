@@ -1,12 +1,13 @@
 // Many processes share one profile whose access token lives 2 s and whose
 // refresh token rotates: refreshes happen under the store's lock, re-read
 // first, so no process ever presents a rotated-away refresh token.
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome, runTokenLoops, seedProfile } from "./helpers.ts";
+import { runTokenLoops, seedProfile } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
 
 const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? "30");
-const home = await isolateHome();
+const home = (await isolatedHome({ prefix: "latchkey-oauth-" })).path;
 const lifetime = 2;
 
 async function run(processes: number) {

@@ -1,9 +1,10 @@
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { AuthError, LoginRequiredError, TokenExpiredError } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { approvingPrompt, isolateHome, publicAuth } from "./helpers.ts";
+import { approvingPrompt, publicAuth } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
 
-await isolateHome();
+await isolatedHome({ prefix: "latchkey-oauth-" });
 
 Deno.test("device login shows the code, polls until approved and saves the credential", async () => {
   await using provider = await startMockProvider();

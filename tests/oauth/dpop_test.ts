@@ -12,7 +12,9 @@ import {
   generateDpopKey,
 } from "../../src/oauth/dpop.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../assert.ts";
+import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../support/assert.ts";
+import { serve } from "../support/server.ts";
+import { sha256Base64url } from "../support/jwt.ts";
 
 interface Hop {
   url: string;
@@ -25,7 +27,7 @@ interface Hop {
 /** A loopback server that records every request and answers with `route`. */
 function recorder(route: (url: URL, hops: Hop[]) => Response | Promise<Response>) {
   const hops: Hop[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+  const server = serve(async (request) => {
     hops.push({
       url: request.url,
       method: request.method,
@@ -35,13 +37,7 @@ function recorder(route: (url: URL, hops: Hop[]) => Response | Promise<Response>
     });
     return await route(new URL(request.url), hops);
   });
-  const origin = `http://127.0.0.1:${server.addr.port}`;
-  return { hops, origin, [Symbol.asyncDispose]: () => server.shutdown() };
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
+  return Object.assign(server, { hops });
 }
 
 /** Checks a hop's proof names its method and URL and the token, and returns its jti. */
@@ -54,7 +50,7 @@ async function assertProofFor(hop: Hop, token: string, jkt: string): Promise<str
   const claims = decodeJwt(hop.dpop);
   const url = new URL(hop.url);
   assertEquals([claims.htm, claims.htu], [hop.method, `${url.origin}${url.pathname}`]);
-  assertEquals(claims.ath, await sha256(token));
+  assertEquals(claims.ath, await sha256Base64url(token));
   return claims.jti!;
 }
 

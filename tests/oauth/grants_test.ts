@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import {
   Auth,
   AuthError,
@@ -9,10 +9,11 @@ import {
   setLogger,
 } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { isolateHome, publicAuth, seedProfile } from "./helpers.ts";
+import { publicAuth, seedProfile } from "./helpers.ts";
+import { isolatedHome } from "../support/home.ts";
+import { sleep } from "../support/time.ts";
 
-const home = await isolateHome();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const home = (await isolatedHome({ prefix: "latchkey-oauth-" })).path;
 
 Deno.test("discovery falls back to RFC 8414 metadata when there is no OpenID document", async () => {
   await using provider = await startMockProvider({ discovery: "oauth2" });

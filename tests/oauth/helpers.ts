@@ -1,19 +1,8 @@
-// Shared set-up for the OAuth tests: an isolated HOME per test file, and an
-// Auth wired to a mock provider with an onPrompt that approves like a person.
+// Shared set-up for the OAuth tests (an isolated HOME per test file comes from
+// tests/support/home.ts): an Auth wired to a mock provider with an onPrompt that approves like a person.
 import { Auth, type AuthOptions, Credential, FileStore, type LoginPrompt } from "../../mod.ts";
 import type { MockProvider } from "../../testing.ts";
 import { generateDpopKey } from "../../src/oauth/dpop.ts";
-
-/** Points HOME and XDG_CONFIG_HOME at a fresh temporary folder; clears LATCHKEY_*. */
-export async function isolateHome(): Promise<string> {
-  const home = await Deno.makeTempDir({ prefix: "latchkey-oauth-" });
-  Deno.env.set("HOME", home);
-  Deno.env.set("XDG_CONFIG_HOME", `${home}/.config`);
-  for (const name of Object.keys(Deno.env.toObject())) {
-    if (name.startsWith("LATCHKEY_")) Deno.env.delete(name);
-  }
-  return home;
-}
 
 /** Prompts seen, and an onPrompt that approves device codes after `delayMs`. */
 export function approvingPrompt(provider: MockProvider, delayMs = 50) {

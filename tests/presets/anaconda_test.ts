@@ -7,18 +7,13 @@ import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "..
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { anaconda } from "../../presets.ts";
 import { type MockProvider, startMockProvider } from "../../testing.ts";
-import {
-  assert,
-  fakeJwt,
-  isolatedHome,
-  modeOf,
-  now,
-  presetTests,
-  rejectsWith,
-  serve,
-  type TestServer,
-} from "./helpers.ts";
+import { assert, presetHome, presetTests } from "./helpers.ts";
 import { writeFakeSecretTool } from "./fake_secret_tool.ts";
+import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -43,7 +38,11 @@ function anacondaApi(provider: MockProvider): Api {
     });
     if (!me.ok) return c.json({ error: "unauthorized" }, 401);
     const { sub } = await me.json();
-    const key = fakeJwt({ sub, exp: now() + 365 * 86400, scopes: ["cloud:read", "cloud:write"] });
+    const key = fakeJwt({
+      sub,
+      exp: nowSeconds() + 365 * 86400,
+      scopes: ["cloud:read", "cloud:write"],
+    });
     keys.push(key);
     return c.json({ api_key: key }, 201);
   });
@@ -54,7 +53,7 @@ function anacondaApi(provider: MockProvider): Api {
   });
   app.get("/api/public", (c) => c.json({ hello: "world" }));
   app.get("/api/versioned", (c) => c.json({}, 200, { "Min-Api-Version": "2024-06-01" }));
-  return Object.assign(serve(app.fetch), { keyRequests, keys });
+  return Object.assign(serve(app.fetch, { record: true }), { keyRequests, keys });
 }
 
 /** An onPrompt that signs in as a person would: approve at the provider, follow the redirect. */
@@ -70,7 +69,7 @@ function signIn(provider: MockProvider, outcome: { locations: string[]; prompts:
 }
 
 async function setUp() {
-  const home = await isolatedHome();
+  const home = await presetHome();
   const provider = await startMockProvider({
     clients: [{
       clientId: CLIENT_ID,
@@ -156,7 +155,7 @@ test("anaconda: the documented session — login, a no-op login, a client, logou
   // logout() removes the key; the same client loads the key on every request, so it notices.
   assert.equal(await anaconda.logout({ keyring: "file" }), true);
   assert.equal(await Deno.readTextFile(file), '{"Anaconda Cloud": {}}');
-  await rejectsWith(() => client.get("/api/account"), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => client.get("/api/account"), LoginRequiredError, "LOGIN_REQUIRED");
   const open = await client.get("/api/public"); // unauthenticated requests still work
   assert.deepEqual(await open.json(), { hello: "world" });
   assert.equal(api.requests.at(-1)!.headers.get("authorization"), null);
@@ -174,7 +173,7 @@ test("anaconda: an expired key raises TokenExpiredError on requests, and login()
   await using t = await setUp();
   const { provider, api, domain } = t;
   const keyring = new anaconda.FileKeyring();
-  const expired = fakeJwt({ sub: "user-alice", exp: now() - 60 });
+  const expired = fakeJwt({ sub: "user-alice", exp: nowSeconds() - 60 });
   // as the Python client encodes it (pydantic's field order)
   const item = new TextEncoder().encode(
     `{"domain": "${domain}", "username": null, "api_key": "${expired}"}`,
@@ -182,7 +181,7 @@ test("anaconda: an expired key raises TokenExpiredError on requests, and login()
   await keyring.set("Anaconda Cloud", domain, item);
 
   const Client = anaconda.clientFactory("my-app/1.0");
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => new Client({ keyring }).get("/api/account"),
     TokenExpiredError,
   );
@@ -217,7 +216,7 @@ test("anaconda: basic (password) login is deprecated: it warns, then stores the 
     username: "alice",
     domain,
   });
-  await rejectsWith(
+  await assertRejectsWith(
     () =>
       anaconda.login({ basic: true, force: true, username: "alice", password: "nope", keyring }),
     OAuthError,
@@ -229,7 +228,7 @@ test("anaconda: the loopback listener answers one request on its path, and refus
   await using t = await setUp();
   const keyring = new anaconda.FileKeyring();
   const answers: [number, string | null][] = [];
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () =>
       anaconda.login({
         keyring,
@@ -256,7 +255,7 @@ test("anaconda: the loopback listener answers one request on its path, and refus
 });
 
 test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats the defaults", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const defaults = await anaconda.loadConfig();
   assert.deepEqual(defaults, {
     authDomain: "id.anaconda.cloud",
@@ -275,7 +274,7 @@ test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats t
   assert.equal(config.authDomain, "id.example.org");
   assert.equal(config.clientId, "from-env");
   assert.equal((await anaconda.loadConfig({ domain: "id.other.org" })).authDomain, "id.other.org");
-  await rejectsWith(
+  await assertRejectsWith(
     () => anaconda.loadConfig({ domain: "http://id.example.org" }),
     AuthError,
     "INSECURE_URL",
@@ -283,7 +282,7 @@ test("anaconda: settings from ANACONDA_CLOUD_ variables beat .env, which beats t
 });
 
 test("anaconda: the client joins paths to the API domain, sends the key to that origin only, and warns about old API versions", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const seen: Request[] = [];
   const fakeFetch = (input: RequestInfo | URL, init?: RequestInit) => {
     seen.push(new Request(input, init));
@@ -319,7 +318,7 @@ test("anaconda: the client joins paths to the API domain, sends the key to that 
     fetch: fakeFetch,
   });
   assert.equal(await anonymous.baseUri(), "https://api.example.org");
-  await rejectsWith(() => anonymous.get("/denied"), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => anonymous.get("/denied"), LoginRequiredError, "LOGIN_REQUIRED");
   try {
     new Client({ domain: "a.example.org", baseUri: "https://b.example.org" });
     assert.fail("expected a TypeError");
@@ -331,7 +330,7 @@ test("anaconda: the client joins paths to the API domain, sends the key to that 
 test(
   "anaconda: the OS keychain item has Python keyring's layout (service, username), the secret on stdin; a silent keychain falls back to the file",
   async () => {
-    await using home = await isolatedHome();
+    await using home = await presetHome();
     const tool = await writeFakeSecretTool(home.path);
     Deno.env.set("FAKE_KEYRING_DIR", home.path);
     const system = new anaconda.SystemKeyring({ command: tool });

@@ -2,21 +2,15 @@
 import { Hono } from "hono";
 import { AuthError } from "../../src/errors.ts";
 import { cave } from "../../presets.ts";
-import {
-  assert,
-  captureStdout,
-  isolatedHome,
-  modeOf,
-  presetTests,
-  rejectsWith,
-  serve,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, captureStdout, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
+import { serve } from "../support/server.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 
 test("cave: the documented session — no token, instructions, save, a new client reads it, an explicit token overrides", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const file = home.at(".cloudvolume", "secrets", "cave-secret.json");
 
   // "Let's see if you have a token already. Probably not."
@@ -58,13 +52,13 @@ test("cave: the documented session — no token, instructions, save, a new clien
 });
 
 test("cave: saveToken refuses to replace a key unless overwrite is true, and keeps the other keys", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const file = home.at(".cloudvolume", "secrets", "cave-secret.json");
   await writeFileWithMode(file, '{"token": "old", "other": "kept"}', 0o600);
   const auth = new cave.AuthClient();
   assert.equal(await auth.token(), "old");
 
-  const error = await rejectsWith(() => auth.saveToken("new"), AuthError, "USAGE");
+  const error = await assertRejectsWith(() => auth.saveToken("new"), AuthError, "USAGE");
   assert.equal(
     error.message,
     `Cannot save token: key "token" already exists in token file "${file}"`,
@@ -78,7 +72,7 @@ test("cave: saveToken refuses to replace a key unless overwrite is true, and kee
 });
 
 test("cave: another file and key, with missing folders created; ~ is expanded", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const auth = new cave.AuthClient();
   await auth.saveToken("t-123", {
     tokenFile: "~/elsewhere/deep/my-secret.json",
@@ -102,7 +96,7 @@ test("cave: another file and key, with missing folders created; ~ is expanded", 
 });
 
 test("cave: <host>-cave-secret.json is preferred for its server, and saves go there", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const dir = home.at(".cloudvolume", "secrets");
   await writeFileWithMode(`${dir}/cave-secret.json`, '{"token": "global"}', 0o600);
   await writeFileWithMode(
@@ -124,7 +118,7 @@ test("cave: <host>-cave-secret.json is preferred for its server, and saves go th
 });
 
 test("cave: the deprecated chunkedgraph-secret.json is read with a warning; saves go to cave-secret.json", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const dir = home.at(".cloudvolume", "secrets");
   await writeFileWithMode(`${dir}/chunkedgraph-secret.json`, '{"token": "legacy"}', 0o600);
   const auth = new cave.AuthClient();
@@ -138,7 +132,7 @@ test("cave: the deprecated chunkedgraph-secret.json is read with a warning; save
 });
 
 test("cave: a file the Python client wrote 0644 is tightened to 0600 with one warning", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const file = home.at(".cloudvolume", "secrets", "cave-secret.json");
   await writeFileWithMode(file, '{"token": "py"}', 0o644);
   assert.equal(await new cave.AuthClient().token(), "py");
@@ -148,18 +142,22 @@ test("cave: a file the Python client wrote 0644 is tightened to 0600 with one wa
 });
 
 test("cave: a file that is not a JSON object is BAD_TOKEN_FILE naming the file, never the content", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const file = home.at(".cloudvolume", "secrets", "cave-secret.json");
   await writeFileWithMode(file, "s3cr3t-not-json", 0o600);
-  const error = await rejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
+  const error = await assertRejectsWith(
+    () => new cave.AuthClient().token(),
+    AuthError,
+    "BAD_TOKEN_FILE",
+  );
   assert.ok(error.message.includes(file));
   assert.ok(!error.message.includes("s3cr3t"));
   await Deno.writeTextFile(file, '{"token": 42}');
-  await rejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
+  await assertRejectsWith(() => new cave.AuthClient().token(), AuthError, "BAD_TOKEN_FILE");
 });
 
 test("cave: fetch sends the token to the server and the services' origins only, shared by all services", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   const seen = (server: string) => (request: Request) => ({
     server,
     path: new URL(request.url).pathname,
@@ -173,9 +171,9 @@ test("cave: fetch sends the token to the server and the services' origins only, 
       log.push(seen(name)(c.req.raw));
       return c.json({ ok: true });
     });
-  await using global = serve(app("global").fetch);
-  await using materialize = serve(app("materialize").fetch);
-  await using elsewhere = serve(app("elsewhere").fetch);
+  await using global = serve(app("global").fetch, { record: true });
+  await using materialize = serve(app("materialize").fetch, { record: true });
+  await using elsewhere = serve(app("elsewhere").fetch, { record: true });
 
   const auth = new cave.AuthClient({
     serverAddress: global.url,
@@ -228,7 +226,7 @@ test("cave: fetch sends the token to the server and the services' origins only, 
 });
 
 test("cave: server addresses are https unless on loopback; the token never shows in inspect or JSON", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   assert.equal(
     new cave.AuthClient({ serverAddress: "global.daf-apis.com" }).serverAddress,
     "https://global.daf-apis.com",
@@ -242,5 +240,5 @@ test("cave: server addresses are https unless on loopback; the token never shows
   const auth = new cave.AuthClient({ token: "hidden-token-value" });
   assert.ok(!Deno.inspect(auth).includes("hidden-token-value"));
   assert.ok(!JSON.stringify(auth).includes("hidden-token-value"));
-  await rejectsWith(() => auth.saveToken(""), TypeError);
+  await assertRejectsWith(() => auth.saveToken(""), TypeError);
 });

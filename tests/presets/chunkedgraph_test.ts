@@ -1,19 +1,13 @@
 // chunkedgraph.AuthClient replays FrameworkClient's documented auth session
 // (seeds/framework-client.txt, S1), and CAVEclient reads its file as a legacy location.
 import { cave, chunkedgraph } from "../../presets.ts";
-import {
-  assert,
-  captureStdout,
-  isolatedHome,
-  modeOf,
-  presetTests,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, captureStdout, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
+import { modeOf } from "../support/files.ts";
 
 const test = presetTests(import.meta.url);
 
 test("chunkedgraph: the documented session — no token, instructions, save, a new client reads it, an explicit token overrides", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const file = home.at(".cloudvolume", "secrets", "chunkedgraph-secret.json");
 
   const auth = new chunkedgraph.AuthClient();
@@ -38,7 +32,7 @@ test("chunkedgraph: the documented session — no token, instructions, save, a n
 });
 
 test("chunkedgraph: another file or key can be given to saveToken", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const auth = new chunkedgraph.AuthClient();
   const file = home.at("tokens", "cg.json");
   await auth.saveToken("cg-token", { tokenFile: file, tokenKey: "chunkedgraph" });
@@ -50,7 +44,7 @@ test("chunkedgraph: another file or key can be given to saveToken", async () => 
 });
 
 test("chunkedgraph: it does not read cave-secret.json, while cave reads chunkedgraph-secret.json as legacy", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const dir = home.at(".cloudvolume", "secrets");
   await writeFileWithMode(`${dir}/cave-secret.json`, '{"token": "cave"}', 0o600);
   assert.equal(await new chunkedgraph.AuthClient().token(), undefined);

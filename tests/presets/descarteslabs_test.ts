@@ -3,19 +3,12 @@
 import { Hono } from "hono";
 import { AuthError, LoginRequiredError, OAuthError, TokenExpiredError } from "../../src/errors.ts";
 import { descarteslabs } from "../../presets.ts";
-import {
-  assert,
-  fakeJwt,
-  isolatedHome,
-  modeOf,
-  now,
-  presetTests,
-  rejectsWith,
-  serve,
-  sha1,
-  type TestServer,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, presetHome, presetTests, sha1, writeFileWithMode } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { fakeJwt } from "../support/jwt.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -72,8 +65,8 @@ function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Ac
       access_token: fakeJwt({
         aud: client_id,
         sub: SUB,
-        exp: now() + 3600,
-        iat: now(),
+        exp: nowSeconds() + 3600,
+        iat: nowSeconds(),
         name: "Ada Lovelace",
         groups: ["public"],
         org: "descarteslabs",
@@ -83,11 +76,11 @@ function accounts(clients: Record<string, string> = { [CLIENT_ID]: SECRET }): Ac
       token_type: "Bearer",
     });
   });
-  return Object.assign(serve(app.fetch), { bodies, failures });
+  return Object.assign(serve(app.fetch, { record: true }), { bodies, failures });
 }
 
 test("descarteslabs: the documented default — credentials from token_info.json, a JSON refresh, namespace and payload", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   // What `descarteslabs auth login` wrote, with Python's default umask.
   const file = home.at(".descarteslabs", "token_info.json");
@@ -136,7 +129,7 @@ test("descarteslabs: the documented default — credentials from token_info.json
 });
 
 test("descarteslabs: DESCARTESLABS_CLIENT_ID + _CLIENT_SECRET, the access token cached per client without revealing the secret", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   Deno.env.set("DESCARTESLABS_CLIENT_ID", CLIENT_ID);
   Deno.env.set("DESCARTESLABS_CLIENT_SECRET", SECRET);
@@ -165,7 +158,7 @@ test("descarteslabs: DESCARTESLABS_CLIENT_ID + _CLIENT_SECRET, the access token 
 });
 
 test("descarteslabs: refreshToken ≡ clientSecret — both and different warns and the refresh token wins; env and params mix", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const auth = new descarteslabs.Auth({
     domain: server.url,
@@ -191,22 +184,22 @@ test("descarteslabs: refreshToken ≡ clientSecret — both and different warns 
 });
 
 test("descarteslabs: a short-lived token alone is used until it expires, and discarded when it was issued to another client", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
-  const valid = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 3600 });
+  const valid = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 3600 });
   Deno.env.set("DESCARTESLABS_TOKEN", valid);
   assert.equal(await new descarteslabs.Auth({ domain: server.url }).token(), valid);
   Deno.env.delete("DESCARTESLABS_TOKEN");
 
-  const expired = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() - 10 });
-  await rejectsWith(
+  const expired = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() - 10 });
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ domain: server.url, jwtToken: expired }).token(),
     TokenExpiredError,
     "TOKEN_EXPIRED",
   );
 
-  const foreign = fakeJwt({ aud: "another-client", sub: SUB, exp: now() + 3600 });
-  const error = await rejectsWith(
+  const foreign = fakeJwt({ aud: "another-client", sub: SUB, exp: nowSeconds() + 3600 });
+  const error = await assertRejectsWith(
     () =>
       new descarteslabs.Auth({ domain: server.url, jwtToken: foreign, clientId: CLIENT_ID })
         .token(),
@@ -216,7 +209,7 @@ test("descarteslabs: a short-lived token alone is used until it expires, and dis
   assert.ok(error.message.includes(CLIENT_ID));
 
   // With id and secret, a matching token is used until it falls within the leeway, then renewed.
-  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 400 });
+  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 400 });
   const base = { domain: server.url, clientId: CLIENT_ID, clientSecret: SECRET, jwtToken: soon };
   assert.equal(await new descarteslabs.Auth({ ...base, leeway: 300 }).token(), soon);
   assert.equal(server.bodies.length, 0);
@@ -227,7 +220,7 @@ test("descarteslabs: a short-lived token alone is used until it expires, and dis
 });
 
 test("descarteslabs: tokenInfoPath with credentials writes them; a matching file is reused, a conflicting one overwritten", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts({ [CLIENT_ID]: SECRET, "other-client": "other-secret" });
   const file = home.at("accounts", "work.json");
   const auth = new descarteslabs.Auth({
@@ -274,7 +267,7 @@ test("descarteslabs: tokenInfoPath with credentials writes them; a matching file
 });
 
 test("descarteslabs: DESCARTESLABS_TOKEN_INFO_PATH moves the file; tokenInfoPath null never reads one", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const file = home.at("elsewhere", "token_info.json");
   await writeFileWithMode(
@@ -290,18 +283,18 @@ test("descarteslabs: DESCARTESLABS_TOKEN_INFO_PATH moves the file; tokenInfoPath
   );
 
   const none = new descarteslabs.Auth({ domain: server.url, tokenInfoPath: null });
-  await rejectsWith(() => none.token(), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => none.token(), LoginRequiredError, "LOGIN_REQUIRED");
   assert.deepEqual(home.warnings, [
     "no valid authentication info found: see https://docs.descarteslabs.com/authentication.html",
   ]);
 });
 
 test("descarteslabs: no credentials at all — the two warnings of the Python client, then LoginRequiredError", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   const auth = new descarteslabs.Auth();
   assert.equal(auth.domain, "https://accounts.descarteslabs.com");
   assert.equal(auth.leeway, 500);
-  const error = await rejectsWith(() => auth.token(), LoginRequiredError, "LOGIN_REQUIRED");
+  const error = await assertRejectsWith(() => auth.token(), LoginRequiredError, "LOGIN_REQUIRED");
   assert.ok(error.hint?.includes("descarteslabs auth login"));
   assert.deepEqual(home.warnings, [
     `unable to read token_info from "${
@@ -311,13 +304,13 @@ test("descarteslabs: no credentials at all — the two warnings of the Python cl
   ]);
 
   // A client id without a secret is incomplete.
-  await rejectsWith(
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ clientId: CLIENT_ID, tokenInfoPath: null }).token(),
     AuthError,
     "CONFIG_INVALID",
   );
   // A secret without a client id too.
-  await rejectsWith(
+  await assertRejectsWith(
     () => new descarteslabs.Auth({ clientSecret: SECRET, tokenInfoPath: null }).token(),
     AuthError,
     "CONFIG_INVALID",
@@ -325,7 +318,7 @@ test("descarteslabs: no credentials at all — the two warnings of the Python cl
 });
 
 test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve token' that never echoes the secret", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = accounts();
   const auth = new descarteslabs.Auth({
     domain: server.url,
@@ -333,7 +326,7 @@ test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve toke
     clientSecret: "wrong-secret-value",
     tokenInfoPath: null,
   });
-  const error = await rejectsWith(() => auth.token(), OAuthError, "OAUTH_ERROR");
+  const error = await assertRejectsWith(() => auth.token(), OAuthError, "OAUTH_ERROR");
   assert.ok(error.message.startsWith("Could not retrieve token: invalid_grant"), error.message);
   assert.equal(error.status, 401);
   assert.ok(!error.message.includes("wrong-secret-value"), error.message);
@@ -341,7 +334,7 @@ test("descarteslabs: a refused refresh is an OAuthError 'Could not retrieve toke
 });
 
 test("descarteslabs: retries 429/5xx with a random backoff within the bounds, then gives up", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = accounts();
   const base = {
     domain: server.url,
@@ -365,7 +358,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
   for (const ms of delays) assert.ok(ms >= 50 && ms <= 80, `waited ${ms} ms, expected 50 to 80`);
 
   server.failures.push(500, 500);
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () =>
       new descarteslabs.Auth({ ...base, retries: { total: 1, minBackoff: 0.01, maxBackoff: 0.01 } })
         .token(),
@@ -377,7 +370,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
 
   // When a refresh fails, the current token is used until it really expires.
   server.failures.push(500);
-  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: now() + 100 });
+  const soon = fakeJwt({ aud: CLIENT_ID, sub: SUB, exp: nowSeconds() + 100 });
   assert.equal(await new descarteslabs.Auth({ ...base, jwtToken: soon, retries: 0 }).token(), soon);
   assert.ok(
     home.warnings.some((w) => w.startsWith("could not renew the token")),
@@ -386,7 +379,7 @@ test("descarteslabs: retries 429/5xx with a random backoff within the bounds, th
 });
 
 test("descarteslabs: scope is sent space-separated; a token without exp counts as expired", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = accounts();
   const noExp = fakeJwt({ aud: CLIENT_ID, sub: SUB });
   await new descarteslabs.Auth({
@@ -408,7 +401,7 @@ test("descarteslabs: scope is sent space-separated; a token without exp counts a
 });
 
 test("descarteslabs: fromEnvironmentOrTokenJson, getDefaultAuth (lazy singleton) and setDefaultAuth", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   descarteslabs.Auth.setDefaultAuth(undefined);
   const first = descarteslabs.Auth.getDefaultAuth();
   assert.equal(descarteslabs.Auth.getDefaultAuth(), first);

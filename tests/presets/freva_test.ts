@@ -6,17 +6,11 @@ import { saveProfile } from "../../src/config.ts";
 import { AuthError, LoginRequiredError, OAuthError } from "../../src/errors.ts";
 import type { LoginPrompt } from "../../src/prompt.ts";
 import { freva } from "../../presets.ts";
-import {
-  assert,
-  isolatedHome,
-  modeOf,
-  now,
-  presetTests,
-  rejectsWith,
-  serve,
-  type TestServer,
-  writeFileWithMode,
-} from "./helpers.ts";
+import { assert, presetHome, presetTests, writeFileWithMode } from "./helpers.ts";
+import { assertRejectsWith } from "../support/assert.ts";
+import { serve, type TestServer } from "../support/server.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 const test = presetTests(import.meta.url);
 
@@ -35,9 +29,9 @@ function token(n: number, ttl = 300): Record<string, unknown> {
   return {
     access_token: `at-${n}`,
     token_type: "Bearer",
-    expires: now() + ttl,
+    expires: nowSeconds() + ttl,
     refresh_token: `rt-${n}`,
-    refresh_expires: now() + 86400,
+    refresh_expires: nowSeconds() + 86400,
     scope: "openid profile",
   };
 }
@@ -81,7 +75,7 @@ function frevaServer(): Freva {
     }
     return c.json({ detail: "Bad request" }, 400);
   });
-  const server = serve(app.fetch);
+  const server = serve(app.fetch, { record: true });
   url = server.url;
   return Object.assign(server, { forms, polls, issued });
 }
@@ -93,10 +87,10 @@ function pythonDump(t: Record<string, unknown>): string {
 }
 
 test("freva: batch mode — `--token-file old.json` refreshes without a prompt and writes both files 0600", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   // `freva-client auth > ~/.freva-login-token.json` as a shell writes it: 0644, access expired
-  const old = { ...token(0), expires: now() - 10 };
+  const old = { ...token(0), expires: nowSeconds() - 10 };
   await writeFileWithMode(home.at(".freva-login-token.json"), JSON.stringify(old), 0o644);
   const prompts: LoginPrompt[] = [];
 
@@ -128,10 +122,10 @@ test("freva: batch mode — `--token-file old.json` refreshes without a prompt a
 });
 
 test("freva: an access token within 60 s of expiry is refreshed; force recreates a valid one through a refresh without a terminal", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   const file = home.at(".cache", "freva", "auth-token.json");
-  await writeFileWithMode(file, JSON.stringify({ ...token(0), expires: now() + 30 }), 0o600);
+  await writeFileWithMode(file, JSON.stringify({ ...token(0), expires: nowSeconds() + 30 }), 0o600);
   const first = await freva.authenticate({ host: server.url, interactive: false });
   assert.equal(first.access_token, "at-1");
 
@@ -142,18 +136,21 @@ test("freva: an access token within 60 s of expiry is refreshed; force recreates
 });
 
 test("freva: times written as digit strings count as numbers, as in every other token JSON Latchkey reads", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   // A valid access token whose expiry a tool wrote as a string: used as is, without a request.
   const file = home.at(".cache", "freva", "auth-token.json");
-  const stringly = { ...token(0), expires: String(now() + 300), refresh_expires: "1" };
+  const stringly = { ...token(0), expires: String(nowSeconds() + 300), refresh_expires: "1" };
   await writeFileWithMode(file, JSON.stringify(stringly), 0o600);
   assert.deepEqual(await freva.authenticate({ host: server.url, interactive: false }), stringly);
   assert.deepEqual(server.forms, []);
   // Its refresh expiry, a string too, is in the past: once the access token expires, there
   // is nothing left to try without a person.
-  await Deno.writeTextFile(file, JSON.stringify({ ...stringly, expires: String(now() - 1) }));
-  await rejectsWith(
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({ ...stringly, expires: String(nowSeconds() - 1) }),
+  );
+  await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -161,9 +158,9 @@ test("freva: times written as digit strings count as numbers, as in every other 
 });
 
 test("freva: without a usable token and without a person, it fails with the documented message", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => freva.authenticate({ host: server.url, interactive: false }),
     LoginRequiredError,
     "LOGIN_REQUIRED",
@@ -172,8 +169,8 @@ test("freva: without a usable token and without a person, it fails with the docu
 
   // A refresh token the server refuses: the same failure, the server's answer as the cause.
   const file = home.at("old.json");
-  await writeFileWithMode(file, JSON.stringify({ ...token(9), expires: now() - 1 }), 0o600);
-  const refused = await rejectsWith(
+  await writeFileWithMode(file, JSON.stringify({ ...token(9), expires: nowSeconds() - 1 }), 0o600);
+  const refused = await assertRejectsWith(
     () => freva.authenticate({ tokenFile: file, host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -183,10 +180,10 @@ test("freva: without a usable token and without a person, it fails with the docu
   // An expired refresh token is not even tried.
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ ...token(0), expires: now() - 1, refresh_expires: now() - 1 }),
+    JSON.stringify({ ...token(0), expires: nowSeconds() - 1, refresh_expires: nowSeconds() - 1 }),
   );
   const before = server.forms.length;
-  await rejectsWith(
+  await assertRejectsWith(
     () => freva.authenticate({ tokenFile: file, host: server.url, interactive: false }),
     LoginRequiredError,
   );
@@ -194,7 +191,7 @@ test("freva: without a usable token and without a person, it fails with the docu
 });
 
 test("freva: interactively, the device login shows the URL and code, honours slow_down, and writes the token", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
   server.polls.push("authorization_pending", "slow_down");
   const prompts: LoginPrompt[] = [];
@@ -238,14 +235,14 @@ test("freva: interactively, the device login shows the URL and code, honours slo
 });
 
 test("freva: a denied or unfinished device login fails clearly", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   await using server = frevaServer();
   server.polls.push("access_denied");
   const options = { host: server.url, interactive: true, openBrowser: false, onPrompt: () => {} };
-  await rejectsWith(() => freva.authenticate(options), LoginRequiredError, "LOGIN_REQUIRED");
+  await assertRejectsWith(() => freva.authenticate(options), LoginRequiredError, "LOGIN_REQUIRED");
 
   server.polls.push(...Array(1000).fill("authorization_pending"));
-  const error = await rejectsWith(
+  const error = await assertRejectsWith(
     () => freva.authenticate({ ...options, timeout: 0.3 }),
     AuthError,
     "TIMEOUT",
@@ -254,10 +251,14 @@ test("freva: a denied or unfinished device login fails clearly", async () => {
 });
 
 test("freva: the host comes from the option or the saved profile; FREVA_TOKEN_FILE and XDG_CACHE_HOME move the default file", async () => {
-  await using home = await isolatedHome();
+  await using home = await presetHome();
   await using server = frevaServer();
-  await rejectsWith(() => freva.authenticate({ interactive: false }), AuthError, "CONFIG_INVALID");
-  await rejectsWith(
+  await assertRejectsWith(
+    () => freva.authenticate({ interactive: false }),
+    AuthError,
+    "CONFIG_INVALID",
+  );
+  await assertRejectsWith(
     () => freva.authenticate({ host: "http://freva.example.org", interactive: false }),
     AuthError,
     "INSECURE_URL",
@@ -278,7 +279,7 @@ test("freva: the host comes from the option or the saved profile; FREVA_TOKEN_FI
 });
 
 test("freva: isInteractive — BROWSER_SESSION decides, batch variables mean no person", async () => {
-  await using _home = await isolatedHome();
+  await using _home = await presetHome();
   Deno.env.set("BROWSER_SESSION", "1");
   Deno.env.set("SLURM_JOB_ID", "42");
   assert.equal(freva.isInteractive(), true);

@@ -1,12 +1,12 @@
 // Shared set-up of the preset tests: each test file runs in its own child process (the
 // presets read HOME, XDG_*, the current folder and variables, which `deno test --parallel`
-// shares between all test files of its one process), an isolated HOME (and XDG folders,
-// current folder and the variables the Python clients read), captured warnings and stdout,
-// exact error checks, unsigned JWTs and small loopback servers.
+// shares between all test files of its one process), an isolated HOME (over
+// tests/support/home.ts: the current folder moves too, the variables the Python clients read
+// are cleared, and warnings are captured), and captured stdout.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AuthError, type AuthErrorCode } from "../../src/errors.ts";
 import { type Logger, setLogger } from "../../src/log.ts";
+import { type IsolatedHome, isolatedHome } from "../support/home.ts";
 
 export { assert };
 
@@ -106,54 +106,25 @@ export function presetTests(moduleUrl: string): PresetTest {
 const CLEARED =
   /^(DESCARTESLABS_|FREVA_|ANACONDA_CLOUD_|LATCHKEY_|BROWSER_SESSION$|SLURM_JOB_ID$|PBS_JOBID$|JOB_ID$|LSB_JOBID$|OAR_JOB_ID$|KUBERNETES_SERVICE_HOST$|JUPYTERHUB_USER$|XDG_CACHE_HOME$)/;
 
-/** An isolated home folder; `restore()` puts the environment and the current folder back. */
-export interface Home {
-  /** The temporary HOME. */
-  path: string;
-  /** Joins a path below HOME. */
-  at(...parts: string[]): string;
+/** An isolated home of a preset test: {@linkcode IsolatedHome} with the warnings logged. */
+export interface Home extends IsolatedHome {
   /** Warnings logged since the home was made. */
   warnings: string[];
-  /** Puts everything back and removes the folder. */
-  restore(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
  * Points HOME and XDG_CONFIG_HOME at a fresh folder, moves into it, clears the
  * variables presets read and captures warnings.
  */
-export async function isolatedHome(): Promise<Home> {
-  const path = await Deno.makeTempDir({ prefix: "latchkey-presets-" });
-  const saved = Deno.env.toObject();
-  const cwd = Deno.cwd();
-  for (const name of Object.keys(saved)) if (CLEARED.test(name)) Deno.env.delete(name);
-  Deno.env.set("HOME", path);
-  Deno.env.set("XDG_CONFIG_HOME", join(path, ".config"));
-  Deno.chdir(path);
+export async function presetHome(): Promise<Home> {
+  const home = await isolatedHome({ prefix: "latchkey-presets-", clear: CLEARED, chdir: true });
   const warnings: string[] = [];
   const previous: Logger = setLogger({ warn: (m) => warnings.push(m), debug: () => {} });
   const restore = async () => {
     setLogger(previous);
-    Deno.chdir(cwd);
-    for (const name of Object.keys(Deno.env.toObject())) {
-      if (!(name in saved)) Deno.env.delete(name);
-    }
-    for (const [name, value] of Object.entries(saved)) Deno.env.set(name, value);
-    await Deno.remove(path, { recursive: true }).catch(() => {});
+    await home.restore();
   };
-  return {
-    path,
-    at: (...parts) => join(path, ...parts),
-    warnings,
-    restore,
-    [Symbol.asyncDispose]: restore,
-  };
-}
-
-/** The permission bits of a file or folder. */
-export async function modeOf(path: string): Promise<number> {
-  return (await Deno.stat(path)).mode! & 0o777;
+  return { ...home, warnings, restore, [Symbol.asyncDispose]: restore };
 }
 
 /** Writes a file with a given mode (as a Python client with umask 022 would: 0644). */
@@ -176,81 +147,6 @@ export async function captureStdout<T>(
   } finally {
     console.log = original;
   }
-}
-
-// deno-lint-ignore no-explicit-any
-type ErrorClass<E> = new (...args: any[]) => E;
-
-/** Asserts a rejection with exactly this class (not a subclass) and code; returns the error. */
-export async function rejectsWith<E extends Error>(
-  fn: () => Promise<unknown>,
-  errorClass: ErrorClass<E>,
-  code?: AuthErrorCode,
-): Promise<E> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    caught = error;
-  }
-  if (caught === undefined) assert.fail(`expected a rejection with ${errorClass.name}`);
-  assert.ok(
-    caught instanceof Error && caught.constructor === errorClass,
-    `expected exactly ${errorClass.name}, got ${
-      caught instanceof Error ? `${caught.constructor.name}: ${caught.message}` : String(caught)
-    }`,
-  );
-  if (code !== undefined) {
-    assert.ok(caught instanceof AuthError);
-    assert.equal(caught.code, code, caught.message);
-  }
-  return caught as E;
-}
-
-const b64url = (value: object) =>
-  new TextEncoder().encode(JSON.stringify(value)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
-
-/** An unsigned JWT with these claims (clients never verify access tokens). */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  return `${b64url({ alg: "none", typ: "JWT" })}.${b64url(claims)}.`;
-}
-
-/** Seconds since the epoch. */
-export function now(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-/** A server on loopback for a test. */
-export interface TestServer extends AsyncDisposable {
-  /** `http://127.0.0.1:<port>`. */
-  url: string;
-  /** Every request it received (cloned, bodies readable). */
-  requests: Request[];
-  close(): Promise<void>;
-}
-
-/** Serves a handler on 127.0.0.1 at a free port, recording requests. */
-export function serve(handler: (request: Request) => Response | Promise<Response>): TestServer {
-  const requests: Request[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const body = request.body ? await request.arrayBuffer() : undefined;
-    const copy = () =>
-      new Request(request.url, { method: request.method, headers: request.headers, body });
-    requests.push(copy());
-    return await handler(copy());
-  });
-  const close = async () => {
-    await server.shutdown().catch(() => {});
-  };
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    requests,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
 }
 
 /** Hex SHA-1, as Python's `hashlib.sha1(...).hexdigest()`. */

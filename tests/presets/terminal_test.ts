@@ -1,6 +1,7 @@
 // The presets' terminal question (`ask`, anaconda's password prompt) reads a secret with the one
 // no-echo reader of src/util/terminal_secret.ts, on a pseudo terminal from util-linux `script`.
 import { assert } from "./helpers.ts";
+import { inTerminal } from "../support/terminal.ts";
 
 async function hasProgram(name: string): Promise<boolean> {
   try {
@@ -32,10 +33,10 @@ Deno.test({
         `import { ask } from ${JSON.stringify(terminal)};\n` +
           `console.log("answer=" + JSON.stringify(await ask("Secret: ", { secret: true })));\n`,
       );
-      const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
       const command = [Deno.execPath(), "run", "-q", "--no-prompt", "--no-lock", child];
-      const proc = new Deno.Command("script", {
-        args: ["-qec", command.map(quote).join(" "), "/dev/null"],
+      const [script, ...args] = inTerminal(command);
+      const proc = new Deno.Command(script!, {
+        args,
         cwd: ROOT.pathname,
         env: { TERM: "dumb", SHELL: "/bin/sh" },
         stdin: "piped",

@@ -4,26 +4,25 @@
 import { join } from "node:path";
 import { FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
 import {
   childEnv,
   CHROMIUM,
   CHROMIUM_ARGS,
-  type Home,
   latchkeyCommand,
   programs,
   realTest,
   run,
   start,
-  tempHome,
 } from "./helpers.ts";
+import { type TempHome, tempHome } from "../support/home.ts";
 
 const CHROMIUM_PARTS = [programs(CHROMIUM, "xdg-open")];
 const USER_CODE = /\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b/;
 
 /** A $BROWSER that hands each URL to the test by appending it to a file. */
 async function handOffBrowser(
-  home: Home,
+  home: TempHome,
 ): Promise<{ script: string; next: () => Promise<string> }> {
   const urls = join(home.path, "browser-urls.txt");
   const script = join(home.path, "browser.sh");

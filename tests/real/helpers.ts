@@ -1,8 +1,10 @@
 // Shared set-up for the tests with real parts (a Secret Service, Chromium, Jupyter):
 // finding the parts, skipping (or, under CI=true, failing) when one is missing, running
-// Latchkey as a separate process, a throwaway HOME, and timing.
+// Latchkey as a separate process, and timing (the throwaway HOME is tests/support/home.ts's
+// tempHome).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { TempHome } from "../support/home.ts";
 
 /** The repository root. */
 export const ROOT: string = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -187,37 +189,6 @@ export function realTest(
       }
     },
   });
-}
-
-/** A throwaway HOME with its XDG folders; `env` points a child process at it. */
-export interface Home extends AsyncDisposable {
-  /** The folder. */
-  path: string;
-  /** `HOME`, `XDG_CONFIG_HOME`, `XDG_DATA_HOME`, `XDG_CACHE_HOME`, `XDG_RUNTIME_DIR`. */
-  env: Record<string, string>;
-  /** `$XDG_CONFIG_HOME/latchkey`. */
-  configDir: string;
-}
-
-/** Makes a throwaway HOME, removed when disposed. */
-export async function tempHome(prefix = "latchkey-real-"): Promise<Home> {
-  const path = await Deno.makeTempDir({ prefix });
-  const env = {
-    HOME: path,
-    XDG_CONFIG_HOME: join(path, ".config"),
-    XDG_DATA_HOME: join(path, ".local", "share"),
-    XDG_CACHE_HOME: join(path, ".cache"),
-    XDG_RUNTIME_DIR: join(path, "run"),
-  };
-  await Deno.mkdir(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
-  return {
-    path,
-    env,
-    configDir: join(env.XDG_CONFIG_HOME, "latchkey"),
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
-  };
 }
 
 /** The environment of a child: this one without Latchkey, D-Bus or display variables, plus `extra`. */
@@ -438,7 +409,7 @@ read -r _ || true
  * password (gnome-keyring does not create one from an empty password without
  * a prompt, and there is no display for a prompt here).
  */
-export async function startSecretService(home: Home): Promise<SecretService> {
+export async function startSecretService(home: TempHome): Promise<SecretService> {
   const started = performance.now();
   const child = new Deno.Command("dbus-run-session", {
     args: ["--", "bash", "-c", KEYRING_SCRIPT],

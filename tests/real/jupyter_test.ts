@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { FileStore } from "../../mod.ts";
 import { startMockProvider } from "../../testing.ts";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
-import { childEnv, realTest, ROOT, tempHome } from "./helpers.ts";
+import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
+import { childEnv, realTest, ROOT } from "./helpers.ts";
 import {
   type Cell,
   executeNotebook,
@@ -12,6 +12,7 @@ import {
   joinText as join2,
   NOTEBOOK_PARTS,
 } from "./notebook.ts";
+import { tempHome } from "../support/home.ts";
 
 realTest(
   "examples/notebook.ipynb signs in with the device flow as rich output and calls the API (Deno kernel, nbconvert)",

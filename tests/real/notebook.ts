@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { assertEquals } from "../assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { type Probe, programs, PYTHON, pythonModules, run } from "./helpers.ts";
 
 /** What a notebook run needs: Python with nbconvert and the kernel client, and xdg-open. */

@@ -20,8 +20,9 @@
 import type { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { overlaps, runLockWorkers, sampleCredential, sleep } from "../fleet/helpers.ts";
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { overlaps, runLockWorkers, sampleCredential } from "../fleet/helpers.ts";
+import { sleep } from "../support/time.ts";
 
 /** Lock settings a fleet store takes, in seconds. */
 export interface LeaseSettings {

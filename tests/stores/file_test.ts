@@ -9,14 +9,10 @@ import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { FileStore } from "../../src/store/file.ts";
 import type { CredentialStore } from "../../src/store/types.ts";
-import {
-  assertEquals,
-  assertRejectsWith,
-  assertThrowsWith,
-  fakeJwt,
-  writeSecretFile,
-} from "../foundation/helpers.ts";
+import { writeSecretFile } from "../foundation/helpers.ts";
 import { storeContract } from "./contract.ts";
+import { assertEquals, assertRejectsWith, assertThrowsWith } from "../support/assert.ts";
+import { fakeJwt } from "../support/jwt.ts";
 
 const counterScript = new URL("./fixtures/lock_counter.ts", import.meta.url).pathname;
 

@@ -15,7 +15,7 @@ import { startMockProvider } from "../../testing.ts";
 import { AutoStore, keyringAnswers } from "../../src/store/auto.ts";
 import { Keychain } from "../../src/store/keychain/keychain.ts";
 import { KeyringStore } from "../../src/store/keyring.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import {
   allText,
   childEnv,
@@ -27,9 +27,9 @@ import {
   type SecretService,
   start,
   startSecretService,
-  tempHome,
 } from "../real/helpers.ts";
 import { storeContract } from "./contract.ts";
+import { tempHome } from "../support/home.ts";
 
 const SECRET_SERVICE = programs("dbus-run-session", "gnome-keyring-daemon", "secret-tool");
 const LINUX = Deno.build.os === "linux";

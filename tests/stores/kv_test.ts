@@ -7,7 +7,7 @@
 import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
 import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { newStoreKey, sampleCredential } from "../fleet/helpers.ts";
 import { sealV1 } from "../fleet/seal_v1.ts";
 import { storeContract } from "./contract.ts";

@@ -5,8 +5,8 @@
 
 import { Credential } from "../../src/credential.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { assertEquals } from "../foundation/helpers.ts";
 import { storeContract } from "./contract.ts";
+import { assertEquals } from "../support/assert.ts";
 
 storeContract({
   name: "memory store",

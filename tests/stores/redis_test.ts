@@ -10,7 +10,7 @@ import { AuthError } from "../../src/errors.ts";
 import { importStoreKeys, sealCredential } from "../../src/store/encryption.ts";
 import { type KvDatabase, KvStore } from "../../src/store/kv.ts";
 import { closeRedisStores, openRedisStore, RedisStore } from "../../src/store/redis.ts";
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../support/assert.ts";
 import { newStoreKey, sampleCredential } from "../fleet/helpers.ts";
 import { freePort, redisTest, startRedis } from "../fleet/redis_server.ts";
 import { sealV1 } from "../fleet/seal_v1.ts";

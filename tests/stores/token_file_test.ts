@@ -11,18 +11,18 @@ import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
 import { detectTokenFile, tokenFileMaterial } from "../../src/token_formats.ts";
+import { writeSecretFile } from "../foundation/helpers.ts";
+import { storeContract } from "./contract.ts";
+import { tokenFileContract } from "./fixtures/token_file_storage.ts";
 import {
   assertEquals,
   assertExcludes,
-  assertIncludes,
   assertRejectsWith,
+  assertStringIncludes,
   assertThrowsWith,
-  modeOf,
-  nowSeconds,
-  writeSecretFile,
-} from "../foundation/helpers.ts";
-import { storeContract } from "./contract.ts";
-import { tokenFileContract } from "./fixtures/token_file_storage.ts";
+} from "../support/assert.ts";
+import { modeOf } from "../support/files.ts";
+import { nowSeconds } from "../support/time.ts";
 
 storeContract(tokenFileContract(false));
 
@@ -46,7 +46,7 @@ Deno.test("token file store passes the contract's lock tests in a child with its
     }).output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
     assertEquals(out.code, 0, text);
-    assertIncludes(text, "ok | 2 passed");
+    assertStringIncludes(text, "ok | 2 passed");
     // One lock file for each test's token file, in the child's config folder.
     const locks = await Array.fromAsync(Deno.readDir(join(config, "latchkey", "locks")));
     assertEquals(locks.length, 2);
@@ -477,7 +477,7 @@ Deno.test("a token file with only an absolute expiry is renewed within the defau
 
 Deno.test("a JWT's own iat wins over the file's mtime for the lifetime", async () => {
   const now = nowSeconds();
-  const { fakeJwt } = await import("../foundation/helpers.ts");
+  const { fakeJwt } = await import("../support/jwt.ts");
   const path = await tempFile("jwt.json", {
     access_token: fakeJwt({ iat: now - 60, exp: now + 60 }),
     expires_at: now + 60,

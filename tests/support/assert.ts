@@ -1,14 +1,19 @@
-// Minimal assertions (JSR's @std/assert cannot be installed here): `node:assert`
-// does the comparing; these wrappers give the std-like names the tests use.
+/**
+ * The tests' assertions, std-like names over `node:assert` (JSR's `@std/assert` cannot be
+ * installed here): conditions, deep equality, text that must or must not appear, and rejections
+ * and throws of exactly one error class and code (`assertRejectsWith`, `assertThrowsWith`).
+ *
+ * @module
+ */
 import nodeAssert from "node:assert/strict";
-import { AuthError, type AuthErrorCode } from "../mod.ts";
+import { AuthError, type AuthErrorCode } from "../../mod.ts";
 
 /** Asserts that a condition holds. */
 export function assert(condition: unknown, message?: string): asserts condition {
   nodeAssert.ok(condition, message);
 }
 
-/** Asserts deep equality. */
+/** Asserts deep, strict equality. */
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
   nodeAssert.deepStrictEqual(actual, expected, message);
 }
@@ -24,6 +29,19 @@ export function assertStringIncludes(text: string, part: string, message?: strin
     text.includes(part),
     message ?? `expected ${JSON.stringify(text)} to include ${JSON.stringify(part)}`,
   );
+}
+
+/**
+ * Asserts that `text` does not contain `needle`.
+ *
+ * @param text The text under test.
+ * @param needle What must not appear.
+ * @param what What the text is, for the failure message.
+ */
+export function assertExcludes(text: string, needle: string, what = "text"): void {
+  if (text.includes(needle)) {
+    throw new nodeAssert.AssertionError({ message: `${what} contains "${needle}": ${text}` });
+  }
 }
 
 /** Asserts that a promise rejects with an instance of `ErrorClass`, and returns the error. */
