@@ -15,7 +15,6 @@ import { type Context, contextOf } from "./context.ts";
 import type { LoginOptions } from "./options.ts";
 import { providerFor } from "./renewer.ts";
 import { resolve as resolvePath } from "node:path";
-import { isInlineKey } from "../oauth/client_key.ts";
 
 /**
  * Signs in with the flow asked for, unless the profile holds a credential
@@ -154,7 +153,8 @@ export async function keepLogin(context: Context, credential: Credential): Promi
   const { clientSecret, clientKey, profileSession } = context;
   // A key file's path is kept, never the key; a key given inline or as a CryptoKey is not kept.
   // Absolute, so that a later process in another folder finds it.
-  const keyFile = typeof clientKey?.key === "string" && !isInlineKey(clientKey.key)
+  const keyFile = typeof clientKey?.key === "string" &&
+      !(await import("../oauth/client_key.ts")).isInlineKey(clientKey.key)
     ? resolvePath(clientKey.key)
     : undefined;
   if (clientKey && keyFile === undefined) {
