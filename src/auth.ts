@@ -212,7 +212,8 @@ export class Auth {
   /**
    * Saves a credential obtained elsewhere (a token pasted by a person, a
    * token JSON from another tool) where this `Auth` keeps its credential:
-   * the profile's store, or the token file in use.
+   * the profile's store, or the token file in use. Material given on every
+   * call (options, environment, `.env`) is never where it goes.
    *
    * @param credential The credential.
    *
@@ -225,7 +226,12 @@ export class Auth {
    * ```
    */
   async save(credential: Credential): Promise<void> {
-    await (await this.#ready()).session.save(credential);
+    const context = await this.#ready();
+    // Material given on every call (a secret in the environment) is not where a credential is
+    // kept: its session is a cache. What is saved goes to the profile, as a login's does.
+    const given = context.source === "option" || context.source === "env" ||
+      context.source === "dotenv";
+    await (given ? context.profileSession : context.session).save(credential);
   }
 
   /**

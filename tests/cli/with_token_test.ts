@@ -36,3 +36,24 @@ Deno.test("login --with-token refuses the options of a sign-in, exit 2", async (
   assertEquals(result.code, 2, show(result));
   assertStringIncludes(result.stderr, "--with-token and --flow do not go together");
 });
+
+Deno.test("save-token with a client secret in the environment saves to the profile, which the next process uses", async () => {
+  await using provider = await startMockProvider();
+  await using home = await makeHome();
+  const { access_token: token } = await provider.issueTokens({
+    username: "alice",
+    clientId: "latchkey-cli",
+  });
+  // A secret in the environment is material of its own, cached under a hash of it: a token a
+  // person saves still belongs to the profile.
+  const env = { LATCHKEY_CLIENT_SECRET: "unrelated-secret" };
+  const saved = await runCli(home, ["save-token", "--api", provider.issuer], {
+    stdin: token,
+    env,
+    secrets: [token, env.LATCHKEY_CLIENT_SECRET],
+  });
+  assertEquals(saved.code, 0, show(saved));
+  const status = await runCli(home, ["status", "--json"], { secrets: [token] });
+  assertEquals(status.code, 0, show(status));
+  assertEquals(JSON.parse(status.stdout).loggedIn, true);
+});
