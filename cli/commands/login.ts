@@ -174,7 +174,7 @@ With --preset, the login of that service's own client, with its files and keycha
       if (Object.values(settings).some((value) => value !== undefined)) {
         await saveProfile(ctx.profile ?? (await new Auth({}).status()).profile, settings);
       }
-      return await saveProfileToken(ctx, stringList(v, "api"));
+      return await saveProfileToken(ctx, stringList(v, "api"), "login --with-token");
     }
     const flow = choiceValue(v, "flow", FLOWS);
     const store = choiceValue(v, "store", STORES);

@@ -18,7 +18,9 @@ import type { Command, Context } from "../command.ts";
 import { readSecret } from "../stdin.ts";
 
 /** How to give `save-token` its token, shown when stdin held none. */
-const PIPE_HINT = "pipe it in: `… | latchkey save-token`, or run it on a terminal to paste it";
+/** The hint for an empty stdin, naming the command that was run. */
+const pipeHint = (command: string) =>
+  `pipe it in: \`… | latchkey ${command}\`, or run it on a terminal to paste it`;
 
 /**
  * What was piped in: an OAuth token JSON object, or a bare token.
@@ -87,7 +89,9 @@ other keys.`,
       throw usageError("--api applies to a profile, not --file");
     }
     if (file !== undefined) {
-      const credential = parseTokenInput(await readSecret("token", ctx.out, PIPE_HINT));
+      const credential = parseTokenInput(
+        await readSecret("token", ctx.out, pipeHint(`save-token --file '${file}'`)),
+      );
       const path = await saveToFile(file, key ?? "token", credential);
       ctx.out.info(`Saved the token in "${path}"`);
       if (ctx.json) ctx.out.json({ path });
@@ -103,10 +107,15 @@ other keys.`,
  *
  * @param ctx The command's context.
  * @param api API origins to add to the profile.
+ * @param command The command as typed, for the hint when stdin is empty.
  * @returns The exit code.
  */
-export async function saveProfileToken(ctx: Context, api: readonly string[]): Promise<number> {
-  const credential = parseTokenInput(await readSecret("token", ctx.out, PIPE_HINT));
+export async function saveProfileToken(
+  ctx: Context,
+  api: readonly string[],
+  command = "save-token",
+): Promise<number> {
+  const credential = parseTokenInput(await readSecret("token", ctx.out, pipeHint(command)));
   // an Auth given the origins checks and normalises them before anything is saved
   const auth = new Auth({ profile: ctx.profile, ...(api.length ? { apiOrigins: [...api] } : {}) });
   const status = await auth.status();

@@ -57,3 +57,12 @@ Deno.test("save-token with a client secret in the environment saves to the profi
   assertEquals(status.code, 0, show(status));
   assertEquals(JSON.parse(status.stdout).loggedIn, true);
 });
+
+Deno.test("an empty stdin's hint names the command that was run", async () => {
+  await using home = await makeHome();
+  for (const command of [["save-token"], ["login", "--with-token"]]) {
+    const result = await runCli(home, command, { stdin: "" });
+    assertEquals(result.code, 2, show(result));
+    assertStringIncludes(result.stderr, `… | latchkey ${command.join(" ")}\``);
+  }
+});
