@@ -22,7 +22,13 @@ import { readSecret } from "../stdin.ts";
 async function refreshFrom(
   ctx: Context,
   file: TokenFileStore,
-  settings: { issuer?: string; clientId?: string; clientSecret?: string },
+  settings: {
+    issuer?: string;
+    clientId?: string;
+    clientSecret?: string;
+    clientKey?: string;
+    clientKeyId?: string;
+  },
 ): Promise<Credential> {
   const current = await file.read();
   if (!current) {
@@ -48,6 +54,8 @@ async function refreshFrom(
     issuer: settings.issuer ?? current.issuer,
     clientId: settings.clientId ?? file.clientId ?? current.clientId,
     clientSecret: settings.clientSecret,
+    clientKey: settings.clientKey,
+    clientKeyId: settings.clientKeyId,
     refreshToken: current.refreshToken,
     store: "memory",
   });
@@ -106,13 +114,15 @@ async function refreshProfile(ctx: Context): Promise<number> {
 
 export const command: Command = {
   name: "refresh",
-  usage: "[--token-file F [--in-place] [--issuer URL] [--client-id ID]]",
+  usage:
+    "[--token-file F [--in-place] [--issuer URL] [--client-id ID] [--client-key FILE [--client-key-id KID]]]",
   summary:
     "Refresh the profile's token, or the one in a token file; print the new OAuth token JSON.",
   description:
     `For batch jobs: no terminal, no config and no browser needed. The issuer and client id come
 from the flags, else the file, else LATCHKEY_ISSUER / LATCHKEY_CLIENT_ID, else the profile. A
-confidential client's secret comes from LATCHKEY_CLIENT_SECRET or --client-secret-stdin. The
+confidential client's secret comes from LATCHKEY_CLIENT_SECRET or --client-secret-stdin, or its
+private key (private_key_jwt) from --client-key FILE or LATCHKEY_CLIENT_KEY. The
 printed JSON holds the rotated refresh token (stdout redirected to a file makes that file 0600);
 --in-place instead rewrites F atomically (mode 0600, its format and other keys kept) under a
 lock, and prints nothing on stdout. Without --token-file, the profile's credential is renewed now,
@@ -123,6 +133,16 @@ in its store, and printed the same way.`,
     issuer: { type: "string", value: "URL", description: "the OpenID issuer" },
     "client-id": { type: "string", value: "ID", description: "the OAuth client id" },
     "client-secret-stdin": { type: "boolean", description: "read a client secret from stdin" },
+    "client-key": {
+      type: "string",
+      value: "FILE",
+      description: "authenticate the client with this private key (private_key_jwt)",
+    },
+    "client-key-id": {
+      type: "string",
+      value: "KID",
+      description: "the key id the provider knows the client key by",
+    },
   },
   examples: [
     "latchkey refresh",
@@ -143,10 +163,20 @@ in its store, and printed the same way.`,
     const clientSecret = v["client-secret-stdin"] === true
       ? await readSecret("client secret", ctx.out)
       : secretEnvGet("LATCHKEY_CLIENT_SECRET") || undefined;
+    // The same for a client key, which replaces the secret (private_key_jwt).
+    const clientKey = stringValue(v, "client-key") ??
+      (secretEnvGet("LATCHKEY_CLIENT_KEY") || undefined);
+    const clientKeyId = stringValue(v, "client-key-id") ??
+      (Deno.env.get("LATCHKEY_CLIENT_KEY_ID") || undefined);
+    if (stringValue(v, "client-key-id") !== undefined && clientKey === undefined) {
+      throw usageError("--client-key-id needs --client-key");
+    }
     const settings = {
       ...(stringValue(v, "issuer") ? { issuer: stringValue(v, "issuer") } : {}),
       ...(stringValue(v, "client-id") ? { clientId: stringValue(v, "client-id") } : {}),
       ...(clientSecret ? { clientSecret } : {}),
+      ...(clientKey ? { clientKey } : {}),
+      ...(clientKeyId ? { clientKeyId } : {}),
     };
     const file = new TokenFileStore(path);
     if (v["in-place"] !== true) {

@@ -81,3 +81,49 @@ Deno.test("login --client-key with a key file others can read is exit 2 naming t
   assertEquals(orphan.code, 2, show(orphan));
   assertStringIncludes(orphan.stderr, "--client-key-id needs --client-key");
 });
+
+Deno.test("refresh --token-file for a client with a key: --client-key or LATCHKEY_CLIENT_KEY authenticates the refresh", async () => {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
+  const jwk = await crypto.subtle.exportKey("jwk", pair.publicKey);
+  await using provider = await startMockProvider({
+    clients: [{
+      clientId: "keyed",
+      jwks: [jwk],
+      grants: ["refresh_token"],
+      scope: "openid offline_access",
+    }],
+  });
+  await using home = await makeHome();
+  const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const keyFile = `${home.cwd}/keyed.pem`;
+  await Deno.writeTextFile(
+    keyFile,
+    `-----BEGIN PRIVATE KEY-----\n${der.toBase64()}\n-----END PRIVATE KEY-----\n`,
+    { mode: 0o600 },
+  );
+  for (const how of ["flag", "env"] as const) {
+    const t = await provider.issueTokens({ clientId: "keyed", scope: "openid offline_access" });
+    const file = `${home.cwd}/token-${how}.json`;
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ ...t, issuer: provider.issuer, client_id: "keyed" }),
+      { mode: 0o600 },
+    );
+    const result = await runCli(
+      home,
+      ["refresh", "--token-file", file, ...(how === "flag" ? ["--client-key", keyFile] : [])],
+      {
+        ...(how === "env" ? { env: { LATCHKEY_CLIENT_KEY: keyFile } } : {}),
+        secrets: [t.refresh_token],
+        stdoutMayHoldSecrets: true,
+      },
+    );
+    assertEquals(result.code, 0, show(result));
+    const next = JSON.parse(result.stdout);
+    assert(next.refresh_token !== t.refresh_token, `${how}: the rotated refresh token`);
+  }
+  assertEquals(provider.counts.token.refresh_token, 2);
+});
