@@ -41,11 +41,26 @@ realTest(
       BROWSER: "/bin/false", // a prompt would try to open it; none must come
     });
     await installDenoKernel(env);
-    const executed = await executeNotebook(
-      join(ROOT, "examples", "notebook.ipynb"),
-      join(home.dir, "out"),
-      env,
-    );
+    // The Deno kernel now and then reports a cell idle before its display message, which
+    // nbclient then never sees (a cell with no output at all; a loaded machine, about one run
+    // in five). Such a run says nothing about Latchkey: it is run once more, and everything
+    // below is checked on the run that delivered the login cell's output.
+    let executed;
+    let device = 0;
+    let api = 0;
+    for (let attempt = 1;; attempt++) {
+      const before = { device: provider.counts.device, api: provider.counts.api };
+      executed = await executeNotebook(
+        join(ROOT, "examples", "notebook.ipynb"),
+        join(home.dir, `out-${attempt}`),
+        env,
+      );
+      device = provider.counts.device - before.device;
+      api = provider.counts.api - before.api;
+      const login = executed.cells.find((c) => c.id === "login");
+      if ((login?.outputs ?? []).length > 0 || attempt === 2) break;
+      console.log("the kernel delivered no output for the login cell; running the notebook again");
+    }
     const outputs = (id: string) => executed.cells.find((c) => c.id === id)?.outputs ?? [];
     const plain = (id: string) =>
       outputs(id).map((o) => joinText(o.data?.["text/plain"]) + joinText(o.text)).join("");
@@ -53,7 +68,8 @@ realTest(
       .filter((o) => o.output_type === "error");
     assertEquals(errors.map((e) => `${e.ename}: ${e.evalue}`), []);
 
-    assertEquals(provider.counts.device, 1, "the notebook started no second device login");
+    assertEquals(device, 0, "the notebook started no device login of its own");
+    assertEquals(provider.counts.device, 1, "one device login in all: the terminal's");
     assert(
       !outputs("login").some((o) => o.data?.["text/html"]),
       "the login cell showed a prompt",
@@ -61,7 +77,7 @@ realTest(
     assertStringIncludes(plain("login"), "Signed in as user-alice");
     assertStringIncludes(plain("login"), "file store");
     // The API's own count, not the cell's display: a busy kernel can drop a display message.
-    assertEquals(provider.counts.api, 1, "the notebook called the API once");
+    assertEquals(api, 1, "the notebook called the API once");
     for (const secret of secrets) {
       assert(!executed.text.includes(secret), "a token is in the notebook's outputs");
     }
