@@ -30,19 +30,24 @@ export async function ensurePrivateDir(path: string): Promise<void> {
 }
 
 /**
- * Throws `INSECURE_PERMISSIONS` when a credential file can be read or written
- * by group or others, with the `chmod` that fixes it.
+ * Throws `INSECURE_PERMISSIONS` when a credential file (or a client key file)
+ * can be read or written by group or others, with the `chmod` that fixes it.
  *
  * @param path The file.
  * @param info Its `Deno.stat`.
+ * @param what What the file is, for the message.
  */
-export function assertPrivateFile(path: string, info: Deno.FileInfo): void {
+export function assertPrivateFile(
+  path: string,
+  info: Deno.FileInfo,
+  what = "credential file",
+): void {
   if (!isPosix || info.mode === null) return;
   if ((info.mode & 0o077) !== 0) {
     const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
     throw new AuthError(
       "INSECURE_PERMISSIONS",
-      `Refusing to use credential file "${path}": mode ${mode} lets other users read it`,
+      `Refusing to use ${what} "${path}": mode ${mode} lets other users read it`,
       { hint: `chmod 600 '${path}'` },
     );
   }

@@ -11,7 +11,7 @@
  */
 
 import { AuthError } from "../errors.ts";
-import { readIfExistsNoFollow } from "../fs/secure.ts";
+import { assertPrivateFile, readIfExistsNoFollow } from "../fs/secure.ts";
 
 /** A client's signing key, ready for openid-client's `PrivateKeyJwt`. */
 export interface ClientKey {
@@ -243,14 +243,7 @@ export async function loadClientKey(source: string | CryptoKey, kid?: string): P
     throw bad(`Client key file "${source}" does not exist`, "check the --client-key path");
   }
   const { text, info } = read;
-  if (Deno.build.os !== "windows" && info.mode !== null && (info.mode & 0o077) !== 0) {
-    const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
-    throw new AuthError(
-      "INSECURE_PERMISSIONS",
-      `Refusing to use client key file "${source}": mode ${mode} lets other users read it`,
-      { hint: `chmod 600 '${source}'` },
-    );
-  }
+  assertPrivateFile(source, info, "client key file");
   const trimmed = text.trimStart();
   return withKid(
     trimmed.startsWith("{") ? await fromJwk(trimmed, source) : await fromPem(trimmed, source),

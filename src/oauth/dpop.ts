@@ -10,6 +10,7 @@
  * @module
  */
 
+import { calculateJwkThumbprint, type JWK } from "jose";
 import * as oc from "openid-client";
 import type { Credential } from "../credential.ts";
 import { AuthError, LoginRequiredError } from "../errors.ts";
@@ -29,20 +30,13 @@ export interface DpopKey {
 
 const ES256: EcKeyImportParams = { name: "ECDSA", namedCurve: "P-256" };
 
-async function thumbprint(jwk: JsonWebKey): Promise<string> {
-  // RFC 7638 §3.2: the required members of an EC key, in lexicographic order.
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
-}
-
 async function fromPrivateJwk(jwk: JsonWebKey): Promise<DpopKey> {
   const { d: _d, key_ops: _ops, ext: _ext, ...publicJwk } = jwk;
   const privateKey = await crypto.subtle.importKey("jwk", jwk, ES256, false, ["sign"]);
   const publicKey = await crypto.subtle.importKey("jwk", publicJwk, ES256, true, ["verify"]);
   return {
     pair: { privateKey, publicKey },
-    jkt: await thumbprint(jwk),
+    jkt: await calculateJwkThumbprint(publicJwk as JWK),
     jwk: new Secret(JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d })),
   };
 }
