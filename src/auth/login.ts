@@ -12,7 +12,9 @@ import { logger } from "../log.ts";
 import { defaultPrompt } from "../prompt.ts";
 import { Secret } from "../secret.ts";
 import { type Context, contextOf } from "./context.ts";
-import type { LoginOptions } from "./options.ts";
+import type { Provider } from "../oauth/discovery.ts";
+import type { InteractiveOptions } from "../oauth/device.ts";
+import type { LoginFlow, LoginOptions } from "./options.ts";
 import { providerFor } from "./renewer.ts";
 import { resolve as resolvePath } from "node:path";
 
@@ -63,64 +65,66 @@ async function signIn(context: Context, options: LoginOptions): Promise<Credenti
   );
   // DPoP: a new key for this login; the tokens it gets are bound to it (or, from a provider
   // that ignores DPoP, are bearer tokens).
-  const dpopModule = r.dpop ? await import("../oauth/dpop.ts") : undefined;
-  const key = await dpopModule?.generateDpopKey();
-  const dpop = key ? dpopModule!.dpopHandle(provider.config, key) : undefined;
-  const credential = await runFlow();
-  return key
-    ? dpopModule!.bindCredential(
-      credential,
-      key,
-      r.dpop === "required" ? "required" : true,
-      r.issuer,
-    )
-    : credential;
+  const dpop = r.dpop
+    ? await (await import("../oauth/dpop.ts")).dpopGrant(provider.config, undefined, {
+      profile: r.profile,
+      mode: r.dpop,
+      issuer: r.issuer,
+    })
+    : undefined;
+  const credential = await runFlow(flow, provider, {
+    scope: r.scope,
+    audience: r.audience,
+    dpop: dpop?.handle,
+    onPrompt: o.onPrompt ?? defaultPrompt,
+    timeout: options.timeout ?? 30,
+    openBrowser: options.openBrowser ?? true,
+    signal: options.signal,
+  }, { secretOrKey: clientSecret !== undefined || clientKey !== undefined, options });
+  return dpop ? dpop.bind(credential) : credential;
+}
 
-  async function runFlow(): Promise<Credential> {
-    const interactive = {
-      scope: r.scope,
-      audience: r.audience,
-      dpop,
-      onPrompt: o.onPrompt ?? defaultPrompt,
-      timeout: options.timeout ?? 30,
-      openBrowser: options.openBrowser ?? true,
-      signal: options.signal,
-    };
-    switch (flow) {
-      case "device":
-        return await (await import("../oauth/device.ts")).deviceLogin(provider, interactive);
-      case "browser":
-        return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
-      case "client_credentials": {
-        if (!clientSecret && !clientKey) {
-          throw new AuthError(
-            "CONFIG_INVALID",
-            "Cannot log in with client credentials: no client secret or client key",
-            { hint: "set LATCHKEY_CLIENT_SECRET, use --client-secret-stdin, or --client-key FILE" },
-          );
-        }
-        const grants = await import("../oauth/grants.ts");
-        return await grants.clientCredentialsGrant(provider, interactive);
-      }
-      case "password": {
-        if (!options.username || !options.password) {
-          throw new AuthError(
-            "CONFIG_INVALID",
-            "Cannot log in with a password: username and password are needed",
-          );
-        }
-        logger().warn(
-          "the password flow is deprecated and will be removed; use the device or browser flow",
+/** Runs one flow with the provider and returns the credential it gave. */
+async function runFlow(
+  flow: LoginFlow,
+  provider: Provider,
+  interactive: InteractiveOptions,
+  { secretOrKey, options }: { secretOrKey: boolean; options: LoginOptions },
+): Promise<Credential> {
+  switch (flow) {
+    case "device":
+      return await (await import("../oauth/device.ts")).deviceLogin(provider, interactive);
+    case "browser":
+      return await (await import("../oauth/browser.ts")).browserLogin(provider, interactive);
+    case "client_credentials": {
+      if (!secretOrKey) {
+        throw new AuthError(
+          "CONFIG_INVALID",
+          "Cannot log in with client credentials: no client secret or client key",
+          { hint: "set LATCHKEY_CLIENT_SECRET, use --client-secret-stdin, or --client-key FILE" },
         );
-        const password = typeof options.password === "string"
-          ? new Secret(options.password)
-          : options.password;
-        const grants = await import("../oauth/grants.ts");
-        return await grants.passwordGrant(provider, options.username!, password, interactive);
       }
-      default:
-        throw new TypeError(`Unknown login flow "${flow}"`);
+      const grants = await import("../oauth/grants.ts");
+      return await grants.clientCredentialsGrant(provider, interactive);
     }
+    case "password": {
+      if (!options.username || !options.password) {
+        throw new AuthError(
+          "CONFIG_INVALID",
+          "Cannot log in with a password: username and password are needed",
+        );
+      }
+      logger().warn(
+        "the password flow is deprecated and will be removed; use the device or browser flow",
+      );
+      const password = typeof options.password === "string"
+        ? new Secret(options.password)
+        : options.password;
+      const grants = await import("../oauth/grants.ts");
+      return await grants.passwordGrant(provider, options.username, password, interactive);
+    }
+    default:
+      throw new TypeError(`Unknown login flow "${flow}"`);
   }
 }
 

@@ -9,7 +9,6 @@
 
 import type { Credential } from "../credential.ts";
 import type { ClientKeySource, Provider } from "../oauth/discovery.ts";
-import type { DpopKey } from "../oauth/dpop.ts";
 import type { ProviderFetchOptions } from "../oauth/http.ts";
 import type { Resolution } from "../resolve.ts";
 import type { Secret } from "../secret.ts";
@@ -149,21 +148,21 @@ export function renewerFor(
       const grants = await import("../oauth/grants.ts");
       // A bound credential proves its key, whatever this process's settings say (a fleet's
       // other machine); a DPoP profile's client credentials renewal makes one.
-      const key = await dpopKeyFor(c, r);
-      const dpop = key
-        ? (await import("../oauth/dpop.ts")).dpopHandle(provider.config, key)
+      const dpop = c?.dpopKey || (r.dpop && !c?.refreshToken)
+        ? await (await import("../oauth/dpop.ts")).dpopGrant(provider.config, c?.dpopKey, {
+          profile: r.profile,
+          mode: r.dpop,
+          issuer: issuerOf(c)!,
+        })
         : undefined;
-      let next = c?.refreshToken
-        ? await grants.refreshGrant(provider, c, { dpop })
+      const granted = c?.refreshToken
+        ? await grants.refreshGrant(provider, c, { dpop: dpop?.handle })
         : await grants.clientCredentialsGrant(provider, {
           scope: r.scope,
           audience: r.audience,
-          dpop,
+          dpop: dpop?.handle,
         });
-      if (key) {
-        const { bindCredential } = await import("../oauth/dpop.ts");
-        next = bindCredential(next, key, r.dpop === "required" ? "required" : true, issuerOf(c)!);
-      }
+      const next = dpop ? dpop.bind(granted) : granted;
       // What a service login renews with stays with the credential.
       return c?.clientSecret || c?.clientKeyFile
         ? next.with({
@@ -174,20 +173,4 @@ export function renewerFor(
         : next;
     },
   };
-}
-
-/**
- * The DPoP key a renewal proves: the credential's own, or for a DPoP profile's
- * client credentials renewal without one, a new key.
- */
-async function dpopKeyFor(
-  c: Credential | undefined,
-  r: Pick<Resolution, "profile" | "dpop">,
-): Promise<DpopKey | undefined> {
-  if (c?.dpopKey) {
-    const { dpopKeyFromJwk } = await import("../oauth/dpop.ts");
-    return await dpopKeyFromJwk(c.dpopKey.reveal(), r.profile);
-  }
-  if (!r.dpop || c?.refreshToken) return undefined;
-  return await (await import("../oauth/dpop.ts")).generateDpopKey();
 }

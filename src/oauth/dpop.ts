@@ -229,7 +229,7 @@ const warnedBearer = new Set<string>();
  *
  * @param credential What the grant gave.
  * @param key The key the request proved.
- * @param mode `true`, or `"required"` to refuse a bearer token.
+ * @param mode `"required"` refuses a bearer token; anything else accepts it with a warning.
  * @param issuer The provider, for the messages.
  * @returns The credential to keep.
  * @throws {AuthError} `BAD_RESPONSE` for a bearer token when DPoP is required.
@@ -246,7 +246,7 @@ const warnedBearer = new Set<string>();
 export function bindCredential(
   credential: Credential,
   key: DpopKey,
-  mode: true | "required",
+  mode: boolean | "required",
   issuer: string,
 ): Credential {
   if (credential.tokenType === "DPoP") return credential.with({ dpopKey: key.jwk });
@@ -267,4 +267,50 @@ export function bindCredential(
     );
   }
   return credential.with({ dpopKey: undefined });
+}
+
+/** What a grant made with DPoP needs: openid-client's handle, and what keeps its answer right. */
+export interface DpopGrant {
+  /** The handle to pass to the grant (see {@linkcode dpopHandle}). */
+  handle: oc.DPoPHandle;
+  /** The grant's answer as it is to be kept (see {@linkcode bindCredential}). */
+  bind(credential: Credential): Credential;
+}
+
+/**
+ * A grant's DPoP: a login's new key, or the key a credential rests with, proven to one provider.
+ *
+ * @param config The provider's configuration.
+ * @param key The key: a stored private JWK, or `undefined` for a new one.
+ * @param options The profile (for an unusable stored key's hint), the profile's DPoP setting and
+ * the issuer (for the messages).
+ * @returns The handle and the binding.
+ *
+ * @example
+ * ```ts
+ * import * as oc from "openid-client";
+ * import { Credential } from "../credential.ts";
+ * import { dpopGrant } from "./dpop.ts";
+ * const config = new oc.Configuration({ issuer: "https://id.example.org" }, "cli");
+ * const grant = await dpopGrant(config, undefined, {
+ *   profile: "default",
+ *   mode: true,
+ *   issuer: "https://id.example.org",
+ * });
+ * const kept = grant.bind(new Credential({ accessToken: "t", tokenType: "DPoP" }));
+ * if (kept.dpopKey === undefined) throw new Error("the new key rests with the bound token");
+ * ```
+ */
+export async function dpopGrant(
+  config: oc.Configuration,
+  key: Secret | undefined,
+  options: { profile: string; mode: boolean | "required"; issuer: string },
+): Promise<DpopGrant> {
+  const made = key === undefined
+    ? await generateDpopKey()
+    : await dpopKeyFromJwk(key.reveal(), options.profile);
+  return {
+    handle: dpopHandle(config, made),
+    bind: (credential) => bindCredential(credential, made, options.mode, options.issuer),
+  };
 }
