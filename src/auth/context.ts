@@ -19,6 +19,7 @@ import { Session } from "../session.ts";
 import { MemoryStore } from "../store/memory.ts";
 import { openStore } from "../store/open.ts";
 import { TokenFileStore } from "../store/token_file.ts";
+import { LazyPromise } from "../util/lazy_promise.ts";
 import type { AuthOptions, CredentialSource } from "./options.ts";
 import { renewerFor } from "./renewer.ts";
 
@@ -223,28 +224,30 @@ function proofsFor(
   session: Session,
   o: AuthOptions,
 ): (token: string) => ProofSender | undefined {
-  const senders = new Map<string, Promise<ProofSender>>();
+  // One sender per key (a renewal keeps the key, so in practice one), made on first use.
+  const senders = new Map<string, ProofSender>();
   return () => {
     const c = session.current;
     if (c?.tokenType !== "DPoP" || c.dpopKey === undefined) return undefined;
     const jwk = c.dpopKey.reveal();
-    const sender = () => {
-      let made = senders.get(jwk);
-      if (!made) {
-        made = import("../oauth/dpop.ts").then(async ({ DpopSender, dpopKeyFromJwk }) =>
-          new DpopSender(await dpopKeyFromJwk(jwk, session.key || "default"), {
-            issuer: c.issuer ?? "https://issuer.invalid",
-            clientId: c.clientId ?? "",
-            fetch: o.fetch,
-            // API origins are checked when settled: http: only on loopback.
-            allowHttp: true,
-          })
-        );
-        made.catch(() => senders.delete(jwk));
-        senders.set(jwk, made);
-      }
-      return made;
-    };
-    return { send: async (url, request, token) => (await sender()).send(url, request, token) };
+    let sender = senders.get(jwk);
+    if (!sender) {
+      const made = new LazyPromise(async () => {
+        const { DpopSender, dpopKeyFromJwk } = await import("../oauth/dpop.ts");
+        return new DpopSender(await dpopKeyFromJwk(jwk, session.key || "default"), {
+          // openid-client's configuration names an issuer; nothing is asked of it here.
+          issuer: c.issuer ?? "https://issuer.invalid",
+          clientId: c.clientId ?? "",
+          fetch: o.fetch,
+          // API origins are checked when settled: http: only on loopback.
+          allowHttp: true,
+        });
+      });
+      sender = {
+        send: async (url, request, token) => (await made.get()).send(url, request, token),
+      };
+      senders.set(jwk, sender);
+    }
+    return sender;
   };
 }

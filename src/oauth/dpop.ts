@@ -150,7 +150,7 @@ export class DpopSender implements ProofSender {
   }
 
   /** openid-client's DPoP handle for this key (it keeps the servers' nonces). */
-  handle(config: oc.Configuration): oc.DPoPHandle {
+  #handleFor(config: oc.Configuration): oc.DPoPHandle {
     return this.#handle ??= oc.getDPoPHandle(config, this.#key.pair);
   }
 
@@ -182,7 +182,7 @@ export class DpopSender implements ProofSender {
     }
     try {
       return await oc.fetchProtectedResource(config, token, url, request.method, body, headers, {
-        DPoP: this.handle(config),
+        DPoP: this.#handleFor(config),
       });
     } catch (error) {
       // A 401 with a challenge is the wrapper's to handle (refresh, LoginRequiredError).
