@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createLocalJWKSet, jwtVerify } from "jose";
+import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose";
 import type { ResolvedClient } from "./config.ts";
 import { safeEqual } from "./checks.ts";
 import { OAuthFailure } from "./http.ts";
@@ -125,10 +125,8 @@ async function assertedClient(
   const assertion = form.get("client_assertion") ?? "";
   let issuer: unknown;
   try {
-    const [, payload] = assertion.split(".");
-    issuer = JSON.parse(new TextDecoder().decode(Uint8Array.fromBase64(payload ?? "", {
-      alphabet: "base64url",
-    }))).iss;
+    // Unverified, only to find whose keys verify it below.
+    issuer = decodeJwt(assertion).iss;
   } catch {
     throw refuse("The client assertion is not a JWT");
   }
