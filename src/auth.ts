@@ -227,11 +227,10 @@ export class Auth {
    */
   async save(credential: Credential): Promise<void> {
     const context = await this.#ready();
-    // Material given on every call (a secret in the environment) is not where a credential is
-    // kept: its session is a cache. What is saved goes to the profile, as a login's does.
-    const given = context.source === "option" || context.source === "env" ||
-      context.source === "dotenv";
-    await (given ? context.profileSession : context.session).save(credential);
+    // The token file in use, else the profile: material given on every call (a secret in the
+    // environment) only has a cache, which is not where a credential is kept.
+    const kept = context.source === "token-file" ? context.session : context.profileSession;
+    await kept.save(credential);
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { Auth } from "../../src/auth.ts";
 import { Credential } from "../../src/credential.ts";
 import { AuthError } from "../../src/errors.ts";
 import { TokenFileStore } from "../../src/store/token_file.ts";
@@ -506,4 +507,14 @@ Deno.test("a token file written into a missing folder creates it with mode 0700"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Auth.save with a token file in use writes the credential there, in the file's format", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "cave-secret.json");
+  await writeSecretFile(path, JSON.stringify({ token: "old", server: "x" }));
+  const auth = new Auth({ tokenFile: path, dotenv: false, envPrefix: [], store: "memory" });
+  await auth.save(new Credential({ accessToken: "new" }));
+  assertEquals(JSON.parse(await Deno.readTextFile(path)), { token: "new", server: "x" });
+  await Deno.remove(dir, { recursive: true });
 });
